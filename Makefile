@@ -1,0 +1,113 @@
+# wsgate -- plain GNU make; no autotools.
+#
+#   make            build wsgated (and the test backends)
+#   make check      build and run every test (unit, then integration)
+#   make demo       run wsgated on 127.0.0.1:8080 with an echo backend
+#   make install    PREFIX, DESTDIR, SYSCONFDIR honoured
+#
+# Missing Debian packages are installed by tests/deps.sh (as root), or it
+# prints the apt-get command to run and stops.
+
+PROG		 = wsgated
+VERSION		 = 0.1.0
+
+PREFIX		?= /usr/local
+SYSCONFDIR	?= /etc
+SBINDIR		?= $(PREFIX)/sbin
+MANDIR		?= $(PREFIX)/share/man
+PKG_CONFIG	?= pkg-config
+PYTHON		?= /usr/bin/python3
+
+CFLAGS		?= -O2 -g
+WARN		 = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
+		   -Wmissing-declarations -Wshadow -Wpointer-arith \
+		   -Wsign-compare -Wcast-qual
+PKGS		 = libevent_core libevent_openssl libevent_pthreads openssl libconfig
+CHECK_PKGS	 = check
+
+ifeq ($(SANITIZE),1)
+SAN		 = -fsanitize=address,undefined -fno-omit-frame-pointer
+endif
+
+DEFS		 = -D_GNU_SOURCE -DWSGATE_VERSION='"$(VERSION)"' \
+		   -DWSGATE_SYSCONFDIR='"$(SYSCONFDIR)"'
+# Recursively expanded on purpose: pkg-config runs after tests/deps.sh.
+ALL_CFLAGS	 = -std=c11 $(WARN) $(DEFS) -Isrc $(SAN) -MMD -MP \
+		   $(shell $(PKG_CONFIG) --cflags $(PKGS)) $(CPPFLAGS) $(CFLAGS)
+ALL_LDFLAGS	 = $(SAN) $(LDFLAGS)
+LDADD		 = $(shell $(PKG_CONFIG) --libs $(PKGS))
+
+# Pure codecs: no sockets, no libevent; unit-tested in isolation.
+PURE_SRCS	 = src/utf8.c src/ws.c src/framing.c src/http.c
+# conf.c holds libconfig; the I/O glue holds libevent.
+CONF_SRCS	 = src/conf.c
+IO_SRCS		 = src/wsgated.c src/log.c src/worker.c src/listener.c \
+		   src/conn.c src/backend.c src/relay.c
+SRCS		 = $(PURE_SRCS) $(CONF_SRCS) $(IO_SRCS)
+OBJS		 = $(SRCS:.c=.o)
+PURE_OBJS	 = $(PURE_SRCS:.c=.o) $(CONF_SRCS:.c=.o)
+
+UNIT		 = utf8 ws framing http conf
+UNIT_BINS	 = $(UNIT:%=tests/unit/check_%)
+BACKENDS	 = tests/backends/echo-backend
+
+MAN		 = man/wsgated.8 man/wsgated.conf.5
+
+.PHONY: all deps check unit integration demo install uninstall clean
+
+all: $(PROG) $(BACKENDS)
+
+deps:
+	@sh tests/deps.sh build
+
+$(PROG): $(OBJS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(LDADD)
+
+%.o: %.c | deps
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+tests/backends/echo-backend: tests/backends/echo-backend.c | deps
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	    $(shell $(PKG_CONFIG) --libs libevent_core)
+
+# One Check binary per pure module; check_main.c runs the suite it is
+# built for (-DSUITE=<module>_suite).
+tests/unit/check_%: tests/unit/check_%.c tests/unit/check_main.c $(PURE_OBJS) | deps
+	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(CHECK_PKGS)) \
+	    -DSUITE=$*_suite -o $@ tests/unit/check_$*.c tests/unit/check_main.c \
+	    $(PURE_OBJS) $(ALL_LDFLAGS) $(shell $(PKG_CONFIG) --libs $(CHECK_PKGS)) \
+	    $(shell $(PKG_CONFIG) --libs libconfig libcrypto)
+
+check: unit integration
+
+unit: $(UNIT_BINS)
+	@sh tests/deps.sh check
+	@set -e; for t in $(UNIT_BINS); do \
+	    CK_VERBOSITY=$${CK_VERBOSITY:-normal} ./$$t; done
+
+integration: $(PROG) $(BACKENDS)
+	@sh tests/deps.sh check
+	WSGATED=$(CURDIR)/$(PROG) ECHO_BACKEND=$(CURDIR)/tests/backends/echo-backend \
+	    $(PYTHON) tests/integration/run.py $(TESTS)
+
+demo: $(PROG) $(BACKENDS)
+	@sh tests/demo.sh
+
+install: $(PROG)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/wsgate
+	install -m 755 $(PROG) $(DESTDIR)$(SBINDIR)/$(PROG)
+	install -m 644 man/wsgated.8 $(DESTDIR)$(MANDIR)/man8/wsgated.8
+	install -m 644 man/wsgated.conf.5 $(DESTDIR)$(MANDIR)/man5/wsgated.conf.5
+	test -e $(DESTDIR)$(SYSCONFDIR)/wsgate/wsgated.conf || \
+	    install -m 644 conf/wsgated.conf $(DESTDIR)$(SYSCONFDIR)/wsgate/wsgated.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/$(PROG) $(DESTDIR)$(MANDIR)/man8/wsgated.8 \
+	    $(DESTDIR)$(MANDIR)/man5/wsgated.conf.5
+
+clean:
+	rm -f $(PROG) $(OBJS) $(OBJS:.o=.d) $(UNIT_BINS) $(BACKENDS) \
+	    tests/unit/*.d tests/backends/*.d
+
+-include $(OBJS:.o=.d)

@@ -1,0 +1,105 @@
+/*
+ * Configuration: one immutable snapshot, loaded and fully validated from
+ * a libconfig file by conf_load().  conf.c is the only file that includes
+ * <libconfig.h>; everything else reads these plain structs.
+ *
+ * A snapshot is reference-counted: the process holds one, and every
+ * connection holds a reference to the snapshot it started with, so a
+ * reload can swap in a new one while old connections finish on the old.
+ */
+#ifndef WSGATE_CONF_H
+#define WSGATE_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "framing.h"
+
+enum conf_listen_kind {
+	CONF_LISTEN_TCP = 0,
+	CONF_LISTEN_UNIX
+};
+
+struct conf_listen {
+	enum conf_listen_kind	 l_kind;
+	char			*l_address;	/* TCP: numeric IPv4 or IPv6 address */
+	int			 l_port;	/* TCP: 1..65535 */
+	char			*l_unix;	/* UNIX: socket path */
+	mode_t			 l_mode;	/* UNIX: permissions */
+	int			 l_has_mode;	/* UNIX: mode was given */
+	int			 l_line;	/* where it was defined */
+};
+
+/* Where and how a chosen route or subprotocol is relayed. */
+struct conf_backend {
+	char			*b_path;	/* Unix stream socket path */
+	enum framing		 b_framing;	/* default FRAMING_RAW */
+	int			 b_message_type; /* FRAMING_TEXT or FRAMING_BINARY:
+						    raw default binary, line text */
+};
+
+struct conf_subproto {
+	char			*s_name;	/* token, compared case-sensitively */
+	struct conf_backend	 s_backend;	/* after inheriting the route's */
+	int			 s_line;
+};
+
+struct conf_route {
+	char			*r_path;	/* matched exactly, query ignored */
+	char		       **r_origins;	/* allow-list, NULL if any origin */
+	size_t			 r_norigins;
+	struct conf_subproto	*r_subprotos;	/* in config order */
+	size_t			 r_nsubprotos;
+	int			 r_has_backend;	/* r_backend is a usable default */
+	struct conf_backend	 r_backend;
+	int			 r_line;
+};
+
+struct conf_limits {
+	unsigned int		 handshake_timeout_ms;	/* 10000 */
+	size_t			 max_header_bytes;	/* 8192 */
+	uint64_t		 max_message_size;	/* 1048576 */
+	unsigned int		 idle_timeout_ms;	/* 0 = off */
+	unsigned int		 ping_interval_ms;	/* 30000; 0 = off */
+	size_t			 buffer_limit;		/* 1048576 */
+	unsigned int		 max_connections;	/* 0 = unlimited */
+	unsigned int		 close_timeout_ms;	/* 5000 */
+};
+
+struct conf {
+	int			 c_refs;	/* atomic; see conf_ref() */
+	char			*c_path;	/* the file it came from */
+	struct conf_listen	*c_listens;
+	size_t			 c_nlistens;
+	struct conf_route	*c_routes;
+	size_t			 c_nroutes;
+	int			 c_workers;	/* default: number of online CPUs */
+	struct conf_limits	 c_limits;
+};
+
+/*
+ * Called once per error with a complete "FILE:LINE: message" (or
+ * "FILE: message" when there is no line), without a newline.
+ */
+typedef void (*conf_error_fn)(void *arg, const char *msg);
+
+/*
+ * Load and validate path.  On success returns a snapshot with one
+ * reference (the caller's).  On failure returns NULL after reporting every
+ * error found (syntax errors stop at the first, as libconfig does; all
+ * semantic errors are reported) through err, and returns the number of
+ * errors in *nerrors if it is not NULL.
+ */
+struct conf	*conf_load(const char *path, conf_error_fn err, void *arg,
+		    int *nerrors);
+
+/* Take and drop a reference (thread-safe).  The last unref frees it all. */
+struct conf	*conf_ref(struct conf *);
+void		 conf_unref(struct conf *);
+
+/* The route whose path equals path[0..len), or NULL. */
+const struct conf_route *conf_route_find(const struct conf *,
+		    const char *path, size_t len);
+
+#endif /* WSGATE_CONF_H */

@@ -1,0 +1,560 @@
+/*
+ * One connection's life: accept, the upgrade request, the refusal or the
+ * switch to relaying, the close handshake, the drain, and conn_free().
+ *
+ * The state changes only through conn_set_state().  Each side (client,
+ * backend) is finished by freeing its bufferevent and setting it to NULL;
+ * a callback never frees the conn itself but ends with conn_check(),
+ * which frees it once both sides are gone.  So no code further up the
+ * stack can be left holding a freed conn.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "http.h"
+#include "log.h"
+#include "wsgated.h"
+
+static void	conn_client_readcb(struct bufferevent *, void *);
+static void	conn_client_writecb(struct bufferevent *, void *);
+static void	conn_client_eventcb(struct bufferevent *, short, void *);
+static void	conn_timercb(evutil_socket_t, short, void *);
+static void	conn_http_read(struct conn *);
+static void	conn_client_flushed(struct conn *);
+static void	conn_free(struct conn *);
+static void	conn_peer_name(char *, size_t, const struct sockaddr *, int);
+
+static const char *const conn_state_names[] = {
+	"http", "open", "closing", "draining"
+};
+
+static void
+conn_peer_name(char *buf, size_t size, const struct sockaddr *sa, int salen)
+{
+	char	 addr[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET && salen >= (int)sizeof(struct sockaddr_in)) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+
+		inet_ntop(AF_INET, &sin->sin_addr, addr, sizeof(addr));
+		snprintf(buf, size, "%s:%u", addr, ntohs(sin->sin_port));
+	} else if (sa->sa_family == AF_INET6 &&
+	    salen >= (int)sizeof(struct sockaddr_in6)) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, addr, sizeof(addr));
+		snprintf(buf, size, "[%s]:%u", addr, ntohs(sin6->sin6_port));
+	} else
+		snprintf(buf, size, "unix");
+}
+
+void
+conn_accept(struct worker *w, int fd, const struct sockaddr *sa, int salen)
+{
+	struct gate		*g = w->w_gate;
+	struct conn		*c;
+	unsigned int		 n;
+	int			 one = 1;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warn("accept: calloc");
+		close(fd);
+		return;
+	}
+	c->c_id = atomic_fetch_add(&g->g_nextid, 1) + 1;
+	c->c_worker = w;
+	c->c_conf = gate_conf(g);
+	c->c_close_by = "";
+	conn_peer_name(c->c_peer, sizeof(c->c_peer), sa, salen);
+	event_base_gettimeofday_cached(w->w_base, &c->c_start);
+	c->c_last_msg = c->c_start;
+	TAILQ_INSERT_TAIL(&w->w_conns, c, c_entry);
+	w->w_nconns++;
+
+	/* Every accepted socket counts, handshakes included. */
+	n = atomic_fetch_add(&g->g_nconns, 1) + 1;
+	if (c->c_conf->c_limits.max_connections != 0 &&
+	    n > c->c_conf->c_limits.max_connections)
+		c->c_over_limit = 1;
+
+	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+
+	if ((c->c_cbev = bufferevent_socket_new(w->w_base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		close(fd);
+		log_warnx("#%" PRIu64 " %s: cannot allocate a bufferevent",
+		    c->c_id, c->c_peer);
+		conn_check(c);
+		return;
+	}
+	if ((c->c_cmsg = evbuffer_new()) == NULL ||
+	    (c->c_bmsg = evbuffer_new()) == NULL ||
+	    (c->c_timer = evtimer_new(w->w_base, conn_timercb, c)) == NULL) {
+		log_warnx("#%" PRIu64 " %s: out of memory", c->c_id, c->c_peer);
+		conn_client_done(c);
+		conn_check(c);
+		return;
+	}
+	bufferevent_setcb(c->c_cbev, conn_client_readcb, conn_client_writecb,
+	    conn_client_eventcb, c);
+	log_debug("#%" PRIu64 " %s: accepted", c->c_id, c->c_peer);
+	conn_set_state(c, CONN_HTTP);
+	bufferevent_enable(c->c_cbev, EV_READ);
+}
+
+static void
+conn_timer_arm(struct conn *c, unsigned int ms)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(c->c_timer, &tv);
+}
+
+/*
+ * The one place the state changes: checks the transition, logs it and
+ * sets up what the new state needs (deadline, watermarks, reading).
+ */
+void
+conn_set_state(struct conn *c, enum conn_state s)
+{
+	const struct conf_limits *lim = &c->c_conf->c_limits;
+	enum conn_state	 old = c->c_state;
+
+	if (s == old && s != CONN_HTTP)
+		return;
+	switch (s) {
+	case CONN_HTTP:
+		break;
+	case CONN_OPEN:
+		if (old != CONN_HTTP)
+			fatalx("conn %s -> open", conn_state_names[old]);
+		break;
+	case CONN_CLOSING:
+		if (old != CONN_OPEN)
+			fatalx("conn %s -> closing", conn_state_names[old]);
+		break;
+	case CONN_DRAINING:
+		break;
+	}
+	log_debug("#%" PRIu64 " %s: %s -> %s", c->c_id, c->c_peer,
+	    conn_state_names[old], conn_state_names[s]);
+	c->c_state = s;
+
+	switch (s) {
+	case CONN_HTTP:
+		conn_timer_arm(c, lim->handshake_timeout_ms);
+		break;
+	case CONN_OPEN:
+		evtimer_del(c->c_timer);
+		break;
+	case CONN_CLOSING:
+	case CONN_DRAINING:
+		if (c->c_ping_ev != NULL)
+			event_del(c->c_ping_ev);
+		if (c->c_idle_ev != NULL)
+			event_del(c->c_idle_ev);
+		/* One close deadline for the whole way out. */
+		if (old == CONN_HTTP || old == CONN_OPEN)
+			conn_timer_arm(c, lim->close_timeout_ms);
+		if (s == CONN_DRAINING && c->c_cbev != NULL) {
+			/* Discard input until the peer closes. */
+			bufferevent_setwatermark(c->c_cbev, EV_WRITE, 0, 0);
+			bufferevent_enable(c->c_cbev, EV_READ);
+			c->c_cpaused = 0;
+			conn_client_flushed(c);
+		}
+		break;
+	}
+}
+
+/*
+ * Called when the client's output may have drained: in DRAINING, shut the
+ * write side once everything is out, so the peer reads our last bytes
+ * and then EOF, never a reset.
+ */
+static void
+conn_client_flushed(struct conn *c)
+{
+	if (c->c_cbev == NULL || c->c_cshut)
+		return;
+	if (c->c_state != CONN_DRAINING ||
+	    evbuffer_get_length(bufferevent_get_output(c->c_cbev)) != 0)
+		return;
+	(void)shutdown(bufferevent_getfd(c->c_cbev), SHUT_WR);
+	c->c_cshut = 1;
+}
+
+/*
+ * Refuse the upgrade: a short plain-text answer with Connection: close,
+ * then drain and close.  Input after the request head is never read as
+ * another request.
+ */
+void
+conn_refuse(struct conn *c, int status, const char *reason,
+    const char *extra, const char *body)
+{
+	char	 buf[1024];
+	size_t	 n;
+
+	c->c_status = status;
+	snprintf(c->c_close_reason, sizeof(c->c_close_reason), "%s", reason);
+	log_info("#%" PRIu64 " %s: %d %s: %s%s%s", c->c_id, c->c_peer, status,
+	    http_status_text(status), reason, c->c_target[0] ? " " : "",
+	    c->c_target);
+	if (c->c_cbev == NULL)
+		return;
+	n = http_error_response(buf, sizeof(buf), status, extra,
+	    body != NULL ? body : reason);
+	if (n > 0)
+		evbuffer_add(bufferevent_get_output(c->c_cbev), buf, n);
+	evbuffer_drain(bufferevent_get_input(c->c_cbev),
+	    evbuffer_get_length(bufferevent_get_input(c->c_cbev)));
+	conn_set_state(c, CONN_DRAINING);
+}
+
+static void
+conn_http_read(struct conn *c)
+{
+	const struct conf_limits *lim = &c->c_conf->c_limits;
+	struct evbuffer		*in = bufferevent_get_input(c->c_cbev);
+	struct http_request	 req;
+	struct http_handshake	 hs;
+	const char		*p;
+	size_t			 len, n, end;
+	int			 status, fd;
+
+	len = evbuffer_get_length(in);
+	n = len < lim->max_header_bytes ? len : lim->max_header_bytes;
+	if ((p = (const char *)evbuffer_pullup(in, n)) == NULL && n > 0) {
+		conn_refuse(c, 500, "out of memory", NULL, NULL);
+		return;
+	}
+	if ((end = http_head_end(p, n, c->c_head_searched)) == 0) {
+		if (len >= lim->max_header_bytes)
+			conn_refuse(c, 431, "request head over max_header_bytes",
+			    NULL, "request header fields too large");
+		else
+			c->c_head_searched = n;
+		return;
+	}
+
+	if ((status = http_parse_request(p, end, &req)) != 0) {
+		conn_refuse(c, status, "malformed request", NULL, NULL);
+		return;
+	}
+	log_printable(c->c_target, sizeof(c->c_target), req.target,
+	    req.target_len);
+	if (http_handshake(&req, c->c_conf, &hs) != 101) {
+		conn_refuse(c, hs.h_status, hs.h_reason, hs.h_extra, hs.h_body);
+		return;
+	}
+	if (c->c_over_limit) {
+		conn_refuse(c, 503, "max_connections reached", NULL,
+		    "too many connections");
+		return;
+	}
+	c->c_route = hs.h_route;
+	c->c_backend = hs.h_backend;
+	c->c_subproto = hs.h_subprotocol;
+
+	/* Connect first, so a dead backend is a 502, not a dropped socket. */
+	if ((fd = backend_connect(c, &status)) == -1) {
+		conn_refuse(c, status, status == 503 ? "backend busy" :
+		    "backend unreachable", NULL, status == 503 ?
+		    "backend busy, try again later" : "backend unreachable");
+		return;
+	}
+	if ((c->c_bbev = bufferevent_socket_new(c->c_worker->w_base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		close(fd);
+		conn_refuse(c, 500, "cannot allocate a bufferevent", NULL, NULL);
+		return;
+	}
+	evbuffer_drain(in, end);	/* pipelined frames stay */
+	c->c_status = 101;
+	relay_start(c, hs.h_accept);
+}
+
+static void
+conn_client_readcb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)bev;
+	switch (c->c_state) {
+	case CONN_HTTP:
+		conn_http_read(c);
+		break;
+	case CONN_OPEN:
+	case CONN_CLOSING:
+		relay_client_read(c);
+		break;
+	case CONN_DRAINING:
+		evbuffer_drain(bufferevent_get_input(c->c_cbev),
+		    evbuffer_get_length(bufferevent_get_input(c->c_cbev)));
+		break;
+	}
+	conn_check(c);
+}
+
+static void
+conn_client_writecb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)bev;
+	switch (c->c_state) {
+	case CONN_HTTP:
+		break;
+	case CONN_OPEN:
+		relay_client_drained(c);
+		break;
+	case CONN_CLOSING:
+		break;
+	case CONN_DRAINING:
+		conn_client_flushed(c);
+		break;
+	}
+	conn_check(c);
+}
+
+static void
+conn_client_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_ERROR) {
+		if (c->c_state != CONN_DRAINING || !c->c_cshut)
+			log_info("#%" PRIu64 " %s: client error: %s", c->c_id,
+			    c->c_peer,
+			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		if (c->c_close_by[0] == '\0') {
+			c->c_close_by = "client";
+			snprintf(c->c_close_reason, sizeof(c->c_close_reason),
+			    "connection error");
+		}
+	} else if (what & BEV_EVENT_EOF) {
+		if (c->c_state == CONN_HTTP || c->c_state == CONN_OPEN) {
+			c->c_close_by = "client";
+			snprintf(c->c_close_reason, sizeof(c->c_close_reason),
+			    "%s", c->c_state == CONN_HTTP ?
+			    "closed during handshake" :
+			    "closed without a close frame");
+		}
+	} else
+		return;
+	conn_client_done(c);
+	conn_check(c);
+}
+
+static void
+conn_timercb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)fd;
+	(void)what;
+	switch (c->c_state) {
+	case CONN_HTTP:
+		conn_refuse(c, 408, "handshake timeout", NULL,
+		    "request timeout");
+		break;
+	case CONN_OPEN:
+		break;
+	case CONN_CLOSING:
+	case CONN_DRAINING:
+		log_info("#%" PRIu64 " %s: close timeout, dropping", c->c_id,
+		    c->c_peer);
+		conn_abort(c, NULL);
+		break;
+	}
+	conn_check(c);
+}
+
+/*
+ * Start or answer the close handshake with code (0: an empty close
+ * frame).  Reassembly stops, the backend is flushed and shut, and the
+ * conn waits in CLOSING for the client's close frame.
+ */
+void
+conn_ws_close(struct conn *c, uint16_t code, const char *reason,
+    size_t reason_len, const char *by)
+{
+	uint8_t	 payload[WS_MAX_CONTROL];
+	size_t	 n;
+
+	if (c->c_close_sent)
+		return;
+	c->c_close_sent = 1;
+	c->c_close_code = code;
+	if (c->c_close_by[0] == '\0')
+		c->c_close_by = by;
+	if (c->c_close_reason[0] == '\0' && reason != NULL)
+		log_printable(c->c_close_reason, sizeof(c->c_close_reason),
+		    reason, reason_len);
+	if (c->c_cbev != NULL) {
+		n = ws_close_payload(payload, code, reason, reason_len);
+		relay_send_frame(c, WS_OP_CLOSE, payload, n);
+	}
+	evbuffer_drain(c->c_cmsg, evbuffer_get_length(c->c_cmsg));
+	evbuffer_drain(c->c_bmsg, evbuffer_get_length(c->c_bmsg));
+	conn_backend_finish(c);
+	if (c->c_state == CONN_OPEN)
+		conn_set_state(c, CONN_CLOSING);
+	if (c->c_close_rcvd)
+		conn_set_state(c, CONN_DRAINING);
+}
+
+/* Drop both sides now, without a close handshake. */
+void
+conn_abort(struct conn *c, const char *reason)
+{
+	if (reason != NULL) {
+		if (c->c_close_by[0] == '\0')
+			c->c_close_by = "gateway";
+		snprintf(c->c_close_reason, sizeof(c->c_close_reason), "%s",
+		    reason);
+	}
+	conn_client_done(c);
+	conn_backend_done(c);
+}
+
+/* The client side is finished: free it, and let the backend finish. */
+void
+conn_client_done(struct conn *c)
+{
+	if (c->c_cbev != NULL) {
+		bufferevent_free(c->c_cbev);
+		c->c_cbev = NULL;
+	}
+	if (c->c_bbev != NULL) {
+		conn_backend_finish(c);
+		if (c->c_state == CONN_OPEN)
+			conn_set_state(c, CONN_CLOSING);
+	}
+}
+
+/*
+ * Finish the backend side gracefully: stop relaying from it, flush what is
+ * queued for it, shut its write side, then wait for its EOF (discarding
+ * what it still sends) under the close deadline.
+ */
+void
+conn_backend_finish(struct conn *c)
+{
+	if (c->c_bbev == NULL || c->c_bfinish)
+		return;
+	c->c_bfinish = 1;
+	bufferevent_setwatermark(c->c_bbev, EV_WRITE, 0, 0);
+	if (!c->c_beof)
+		bufferevent_enable(c->c_bbev, EV_READ);
+	relay_backend_drained(c);
+}
+
+void
+conn_backend_done(struct conn *c)
+{
+	if (c->c_bbev != NULL) {
+		bufferevent_free(c->c_bbev);
+		c->c_bbev = NULL;
+	}
+}
+
+/* Graceful shutdown of the process: close 1001 to open clients. */
+void
+conn_shutdown(struct conn *c)
+{
+	switch (c->c_state) {
+	case CONN_HTTP:
+		c->c_close_by = "gateway";
+		snprintf(c->c_close_reason, sizeof(c->c_close_reason),
+		    "shutting down");
+		conn_client_done(c);
+		break;
+	case CONN_OPEN:
+		conn_ws_close(c, WS_CLOSE_GOING_AWAY, "server shutting down",
+		    strlen("server shutting down"), "gateway");
+		break;
+	case CONN_CLOSING:
+	case CONN_DRAINING:
+		break;
+	}
+}
+
+/*
+ * The end of every callback: free the conn once both sides are gone.
+ * Returns 1 if it was freed.
+ */
+int
+conn_check(struct conn *c)
+{
+	if (c->c_cbev != NULL || c->c_bbev != NULL)
+		return 0;
+	conn_free(c);
+	return 1;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	struct worker	*w = c->c_worker;
+	struct timeval	 now, d;
+
+	event_base_gettimeofday_cached(w->w_base, &now);
+	timersub(&now, &c->c_start, &d);
+	if (c->c_status == 101)
+		log_info("#%" PRIu64 " %s: closed %s subprotocol=%s backend=%s"
+		    " duration=%ld.%03lds in=%" PRIu64 "/%" PRIu64
+		    " out=%" PRIu64 "/%" PRIu64 " close=%u by=%s reason=\"%s\"",
+		    c->c_id, c->c_peer, c->c_target,
+		    c->c_subproto != NULL ? c->c_subproto : "-",
+		    c->c_backend->b_path, (long)d.tv_sec,
+		    (long)d.tv_usec / 1000, c->c_msgs_in, c->c_bytes_in,
+		    c->c_msgs_out, c->c_bytes_out,
+		    c->c_close_sent ? c->c_close_code : WS_CLOSE_ABNORMAL,
+		    c->c_close_by[0] ? c->c_close_by : "-", c->c_close_reason);
+	else
+		log_debug("#%" PRIu64 " %s: closed status=%d duration=%ld.%03lds"
+		    " reason=\"%s\"", c->c_id, c->c_peer, c->c_status,
+		    (long)d.tv_sec, (long)d.tv_usec / 1000, c->c_close_reason);
+
+	if (c->c_cbev != NULL)
+		bufferevent_free(c->c_cbev);
+	if (c->c_bbev != NULL)
+		bufferevent_free(c->c_bbev);
+	if (c->c_timer != NULL)
+		event_free(c->c_timer);
+	if (c->c_ping_ev != NULL)
+		event_free(c->c_ping_ev);
+	if (c->c_idle_ev != NULL)
+		event_free(c->c_idle_ev);
+	if (c->c_cmsg != NULL)
+		evbuffer_free(c->c_cmsg);
+	if (c->c_bmsg != NULL)
+		evbuffer_free(c->c_bmsg);
+	TAILQ_REMOVE(&w->w_conns, c, c_entry);
+	w->w_nconns--;
+	atomic_fetch_sub(&w->w_gate->g_nconns, 1);
+	conf_unref(c->c_conf);
+	free(c);
+	worker_conn_gone(w);
+}

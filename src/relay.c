@@ -1,0 +1,531 @@
+/*
+ * The relay: moves messages between the client and backend bufferevents
+ * of an open connection.  Client bytes go through the frame decoder (which
+ * unmasks payload in place) into the reassembly buffer, then out through
+ * the backend framing; backend bytes go through the framing decoder into
+ * the other reassembly buffer, then out as single unfragmented frames.
+ * Payload moves between evbuffers by reference where libevent allows
+ * (evbuffer_remove_buffer, evbuffer_add_buffer).
+ *
+ * Flow control is the watermark pair: when one side's output holds
+ * buffer_limit bytes or more, reading from the other side stops until the
+ * write callback sees it drained to half of that.
+ */
+#include <sys/socket.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "http.h"
+#include "log.h"
+#include "wsgated.h"
+
+static void	relay_backend_readcb(struct bufferevent *, void *);
+static void	relay_backend_writecb(struct bufferevent *, void *);
+static void	relay_backend_eventcb(struct bufferevent *, short, void *);
+static void	relay_pingcb(evutil_socket_t, short, void *);
+static void	relay_idlecb(evutil_socket_t, short, void *);
+static void	relay_client_message(struct conn *, int);
+static void	relay_client_close(struct conn *, const struct ws_event *);
+static void	relay_touch(struct conn *);
+
+static void
+relay_ms(struct timeval *tv, unsigned int ms)
+{
+	tv->tv_sec = ms / 1000;
+	tv->tv_usec = (ms % 1000) * 1000;
+}
+
+/*
+ * The upgrade was accepted and the backend is connected: answer 101, set
+ * up the codecs, the watermarks and the timers, and start relaying
+ * (including any frames that came pipelined behind the request).
+ */
+void
+relay_start(struct conn *c, const char *accept)
+{
+	const struct conf_limits *lim = &c->c_conf->c_limits;
+	const struct conf_backend *be = c->c_backend;
+	struct event_base *base = c->c_worker->w_base;
+	struct timeval	 tv;
+	char		 buf[512];
+	size_t		 n, low;
+
+	n = http_upgrade_response(buf, sizeof(buf), accept, c->c_subproto);
+	evbuffer_add(bufferevent_get_output(c->c_cbev), buf, n);
+
+	ws_decoder_init(&c->c_wsdec, 1, lim->max_message_size);
+	framing_decoder_init(&c->c_fdec, be->b_framing, be->b_message_type,
+	    lim->max_message_size);
+	bufferevent_setcb(c->c_bbev, relay_backend_readcb,
+	    relay_backend_writecb, relay_backend_eventcb, c);
+	low = lim->buffer_limit / 2;
+	bufferevent_setwatermark(c->c_cbev, EV_WRITE, low, 0);
+	bufferevent_setwatermark(c->c_bbev, EV_WRITE, low, 0);
+	if (be->b_framing == FRAMING_RAW)	/* one message per read */
+		bufferevent_set_max_single_read(c->c_bbev,
+		    lim->max_message_size < 65536 ?
+		    (size_t)lim->max_message_size : 65536);
+
+	if (lim->ping_interval_ms != 0) {
+		if ((c->c_ping_ev = event_new(base, -1, EV_PERSIST,
+		    relay_pingcb, c)) == NULL) {
+			conn_abort(c, "out of memory");
+			return;
+		}
+		relay_ms(&tv, lim->ping_interval_ms);
+		event_add(c->c_ping_ev, &tv);
+	}
+	if (lim->idle_timeout_ms != 0) {
+		if ((c->c_idle_ev = evtimer_new(base, relay_idlecb, c)) == NULL) {
+			conn_abort(c, "out of memory");
+			return;
+		}
+		relay_ms(&tv, lim->idle_timeout_ms);
+		evtimer_add(c->c_idle_ev, &tv);
+	}
+	relay_touch(c);
+	log_info("#%" PRIu64 " %s: 101 %s subprotocol=%s backend=%s framing=%s",
+	    c->c_id, c->c_peer, c->c_target,
+	    c->c_subproto != NULL ? c->c_subproto : "-", be->b_path,
+	    framing_name(be->b_framing));
+	conn_set_state(c, CONN_OPEN);
+	bufferevent_enable(c->c_bbev, EV_READ);
+	bufferevent_enable(c->c_cbev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_input(c->c_cbev)) > 0)
+		relay_client_read(c);
+}
+
+static void
+relay_touch(struct conn *c)
+{
+	event_base_gettimeofday_cached(c->c_worker->w_base, &c->c_last_msg);
+}
+
+/* Send one control frame (or a small data frame) to the client. */
+void
+relay_send_frame(struct conn *c, int opcode, const void *data, size_t len)
+{
+	struct evbuffer	*out;
+	uint8_t		 hdr[WS_MAX_HEADER];
+	size_t		 n;
+
+	if (c->c_cbev == NULL)
+		return;
+	out = bufferevent_get_output(c->c_cbev);
+	n = ws_encode_header(hdr, 1, opcode, 0, len, NULL);
+	evbuffer_add(out, hdr, n);
+	if (len > 0)
+		evbuffer_add(out, data, len);
+}
+
+/* Send the whole of msg to the client as one frame; msg is left empty. */
+void
+relay_send_message(struct conn *c, int opcode, struct evbuffer *msg)
+{
+	struct evbuffer	*out;
+	uint8_t		 hdr[WS_MAX_HEADER];
+	size_t		 len, n;
+
+	len = evbuffer_get_length(msg);
+	if (c->c_cbev == NULL || c->c_close_sent) {
+		evbuffer_drain(msg, len);
+		return;
+	}
+	out = bufferevent_get_output(c->c_cbev);
+	n = ws_encode_header(hdr, 1, opcode, 0, len, NULL);
+	evbuffer_add(out, hdr, n);
+	evbuffer_add_buffer(out, msg);
+	c->c_msgs_out++;
+	c->c_bytes_out += len;
+	relay_touch(c);
+}
+
+/*
+ * The client broke the protocol: close with the code of the violation
+ * and drop the TCP connection once the close frame is out.
+ */
+void
+relay_ws_fail(struct conn *c, int err)
+{
+	const char	*why = ws_strerror(err);
+	uint16_t	 code = ws_error_close_code(err);
+
+	log_info("#%" PRIu64 " %s: client protocol error: %s; closing with %u",
+	    c->c_id, c->c_peer, why, code);
+	c->c_wsdead = 1;
+	c->c_close_by = "gateway";
+	conn_ws_close(c, code, why, strlen(why), "gateway");
+	if (c->c_cbev != NULL)
+		evbuffer_drain(bufferevent_get_input(c->c_cbev),
+		    evbuffer_get_length(bufferevent_get_input(c->c_cbev)));
+	conn_set_state(c, CONN_DRAINING);
+}
+
+/*
+ * Decode what the client sent.  Data frames are reassembled into c_cmsg
+ * and passed on at the end of the message; pings are answered here;
+ * nothing of the control frames reaches the backend.
+ */
+void
+relay_client_read(struct conn *c)
+{
+	struct evbuffer		*in = bufferevent_get_input(c->c_cbev);
+	struct evbuffer_iovec	 v;
+	struct ws_event		 ev;
+	ssize_t			 r;
+
+	while (c->c_cbev != NULL && !c->c_wsdead &&
+	    c->c_state != CONN_DRAINING &&
+	    evbuffer_peek(in, -1, NULL, &v, 1) > 0) {
+		r = ws_decode(&c->c_wsdec, v.iov_base, v.iov_len, &ev);
+		if (r < 0) {
+			relay_ws_fail(c, (int)r);
+			return;
+		}
+		if (ev.type == WS_EV_DATA) {
+			if (c->c_close_sent)
+				evbuffer_drain(in, r);
+			else
+				evbuffer_remove_buffer(in, c->c_cmsg, r);
+			continue;
+		}
+		evbuffer_drain(in, r);
+		switch (ev.type) {
+		case WS_EV_NONE:
+			if (r == 0)
+				goto out;	/* cannot happen: header bytes are kept */
+			break;
+		case WS_EV_MSG_END:
+			relay_client_message(c, ev.opcode);
+			break;
+		case WS_EV_PING:
+			if (!c->c_close_sent)
+				relay_send_frame(c, WS_OP_PONG, ev.data, ev.len);
+			break;
+		case WS_EV_PONG:
+			c->c_ping_out = 0;
+			break;
+		case WS_EV_CLOSE:
+			relay_client_close(c, &ev);
+			break;
+		case WS_EV_DATA:
+			break;
+		}
+	}
+out:
+	if (c->c_cbev == NULL)
+		return;
+	if (c->c_state == CONN_DRAINING || c->c_wsdead) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
+	/* Backpressure: the backend is not keeping up. */
+	if (c->c_bbev != NULL && !c->c_bfinish && !c->c_cpaused &&
+	    evbuffer_get_length(bufferevent_get_output(c->c_bbev)) >=
+	    c->c_conf->c_limits.buffer_limit) {
+		bufferevent_disable(c->c_cbev, EV_READ);
+		c->c_cpaused = 1;
+	}
+}
+
+/* A whole client message is in c_cmsg: frame it onto the backend. */
+static void
+relay_client_message(struct conn *c, int opcode)
+{
+	enum framing	 mode = c->c_backend->b_framing;
+	struct evbuffer	*out;
+	uint8_t		 hdr[FRAMING_HDR];
+	size_t		 len, n;
+
+	len = evbuffer_get_length(c->c_cmsg);
+	if (c->c_bbev == NULL || c->c_bfinish || c->c_close_sent) {
+		evbuffer_drain(c->c_cmsg, len);
+		return;
+	}
+	c->c_msgs_in++;
+	c->c_bytes_in += len;
+	relay_touch(c);
+	out = bufferevent_get_output(c->c_bbev);
+	n = framing_encode_prefix(mode, hdr, opcode == WS_OP_TEXT ?
+	    FRAMING_TEXT : FRAMING_BINARY, (uint32_t)len);
+	if (n > 0)
+		evbuffer_add(out, hdr, n);
+	evbuffer_add_buffer(out, c->c_cmsg);
+	if ((n = framing_encode_suffix(mode, hdr)) > 0)
+		evbuffer_add(out, hdr, n);
+}
+
+/*
+ * The client's close frame.  If it closes first, the backend hears of it
+ * (a close record in frame mode) and the code is echoed; either way the
+ * exchange is then complete and the connection drains.
+ */
+static void
+relay_client_close(struct conn *c, const struct ws_event *ev)
+{
+	uint8_t		 hdr[FRAMING_HDR], code[2];
+	struct evbuffer	*out;
+
+	c->c_close_rcvd = 1;
+	if (c->c_close_sent) {
+		conn_set_state(c, CONN_DRAINING);
+		return;
+	}
+	if (c->c_bbev != NULL && !c->c_bfinish &&
+	    c->c_backend->b_framing == FRAMING_FRAME) {
+		out = bufferevent_get_output(c->c_bbev);
+		framing_encode_prefix(FRAMING_FRAME, hdr, FRAMING_CLOSE,
+		    ev->close_code != 0 ? 2 + (uint32_t)ev->reason_len : 0);
+		evbuffer_add(out, hdr, FRAMING_HDR);
+		if (ev->close_code != 0) {
+			code[0] = ev->close_code >> 8;
+			code[1] = ev->close_code & 0xff;
+			evbuffer_add(out, code, 2);
+			evbuffer_add(out, ev->reason, ev->reason_len);
+		}
+	}
+	c->c_close_by = "client";
+	log_printable(c->c_close_reason, sizeof(c->c_close_reason),
+	    ev->reason, ev->reason_len);
+	conn_ws_close(c, ev->close_code, NULL, 0, "client");
+}
+
+/* The client's output drained below the low watermark. */
+void
+relay_client_drained(struct conn *c)
+{
+	if (c->c_bpaused && c->c_bbev != NULL && !c->c_bfinish &&
+	    evbuffer_get_length(bufferevent_get_output(c->c_cbev)) <
+	    c->c_conf->c_limits.buffer_limit) {
+		bufferevent_enable(c->c_bbev, EV_READ);
+		c->c_bpaused = 0;
+	}
+}
+
+/*
+ * The backend's output drained: resume reading the client, or, when the
+ * backend side is finishing, shut its write side once all is out.
+ */
+void
+relay_backend_drained(struct conn *c)
+{
+	struct evbuffer	*out;
+
+	if (c->c_bbev == NULL)
+		return;
+	out = bufferevent_get_output(c->c_bbev);
+	if (c->c_bfinish) {
+		if (evbuffer_get_length(out) != 0)
+			return;
+		if (!c->c_bshut) {
+			(void)shutdown(bufferevent_getfd(c->c_bbev), SHUT_WR);
+			c->c_bshut = 1;
+		}
+		if (c->c_beof)
+			conn_backend_done(c);
+		return;
+	}
+	if (c->c_cpaused && c->c_cbev != NULL &&
+	    evbuffer_get_length(out) < c->c_conf->c_limits.buffer_limit) {
+		bufferevent_enable(c->c_cbev, EV_READ);
+		c->c_cpaused = 0;
+	}
+}
+
+/*
+ * Decode what the backend sent and pass each message to the client as
+ * one frame.  In raw mode what one read brought is one message.
+ */
+void
+relay_backend_read(struct conn *c)
+{
+	struct evbuffer		*in = bufferevent_get_input(c->c_bbev);
+	struct evbuffer_iovec	 v;
+	struct framing_event	 ev;
+	ssize_t			 r;
+	size_t			 len;
+	int			 type = c->c_backend->b_message_type;
+
+	while (c->c_bbev != NULL && !c->c_close_sent &&
+	    evbuffer_peek(in, -1, NULL, &v, 1) > 0) {
+		r = framing_decode(&c->c_fdec, v.iov_base, v.iov_len, &ev);
+		if (r < 0) {
+			log_info("#%" PRIu64 " %s: backend %s: %s", c->c_id,
+			    c->c_peer, c->c_backend->b_path,
+			    r == FRAMING_ERR_TOO_BIG ?
+			    "message over max_message_size" :
+			    r == FRAMING_ERR_UTF8 ? "text is not UTF-8" :
+			    r == FRAMING_ERR_TYPE ? "unknown record type" :
+			    "malformed close record");
+			conn_ws_close(c, WS_CLOSE_INTERNAL, "backend error",
+			    strlen("backend error"), "backend");
+			conn_backend_done(c);
+			return;
+		}
+		if (ev.type == FRAMING_EV_DATA) {
+			if (r > 0)
+				evbuffer_remove_buffer(in, c->c_bmsg, r);
+			else
+				evbuffer_add(c->c_bmsg, ev.data, ev.len);
+			continue;
+		}
+		evbuffer_drain(in, r);
+		switch (ev.type) {
+		case FRAMING_EV_NONE:
+			if (r > 0)
+				break;
+			/*
+			 * Raw text: an unfinished UTF-8 sequence ends this
+			 * chunk.  If more is buffered behind it, join them.
+			 */
+			len = evbuffer_get_length(in);
+			if (len > v.iov_len) {
+				evbuffer_pullup(in, len < v.iov_len + 4 ?
+				    len : v.iov_len + 4);
+				continue;
+			}
+			goto out;
+		case FRAMING_EV_MSG_END:
+			type = ev.msg_type;
+			relay_send_message(c, type == FRAMING_TEXT ?
+			    WS_OP_TEXT : WS_OP_BINARY, c->c_bmsg);
+			break;
+		case FRAMING_EV_CLOSE:
+			c->c_close_by = "backend";
+			conn_ws_close(c, ev.close_code, (const char *)ev.reason,
+			    ev.reason_len, "backend");
+			return;
+		case FRAMING_EV_DATA:
+			break;
+		}
+	}
+out:
+	if (c->c_bbev == NULL)
+		return;
+	if (c->c_backend->b_framing == FRAMING_RAW &&
+	    evbuffer_get_length(c->c_bmsg) > 0)
+		relay_send_message(c, type == FRAMING_TEXT ? WS_OP_TEXT :
+		    WS_OP_BINARY, c->c_bmsg);
+	/* Backpressure: the client is not keeping up. */
+	if (c->c_cbev != NULL && !c->c_bpaused &&
+	    evbuffer_get_length(bufferevent_get_output(c->c_cbev)) >=
+	    c->c_conf->c_limits.buffer_limit) {
+		bufferevent_disable(c->c_bbev, EV_READ);
+		c->c_bpaused = 1;
+	}
+}
+
+static void
+relay_backend_readcb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+
+	if (c->c_state == CONN_OPEN && !c->c_bfinish)
+		relay_backend_read(c);
+	else	/* finishing: what it still says has nowhere to go */
+		evbuffer_drain(in, evbuffer_get_length(in));
+	conn_check(c);
+}
+
+static void
+relay_backend_writecb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)bev;
+	relay_backend_drained(c);
+	conn_check(c);
+}
+
+static void
+relay_backend_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn	*c = arg;
+	struct evbuffer	*in = bufferevent_get_input(bev);
+
+	if (what & BEV_EVENT_ERROR) {
+		if (c->c_state == CONN_OPEN) {
+			log_info("#%" PRIu64 " %s: backend %s: %s", c->c_id,
+			    c->c_peer, c->c_backend->b_path,
+			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+			conn_ws_close(c, WS_CLOSE_INTERNAL, "backend error",
+			    strlen("backend error"), "backend");
+		}
+		conn_backend_done(c);
+	} else if (what & BEV_EVENT_EOF) {
+		c->c_beof = 1;
+		if (c->c_state == CONN_OPEN && !c->c_bfinish) {
+			if (framing_decoder_midmessage(&c->c_fdec) ||
+			    evbuffer_get_length(in) > 0) {
+				log_info("#%" PRIu64 " %s: backend %s ended in"
+				    " the middle of a message", c->c_id,
+				    c->c_peer, c->c_backend->b_path);
+				conn_ws_close(c, WS_CLOSE_INTERNAL,
+				    "backend error", strlen("backend error"),
+				    "backend");
+			} else
+				conn_ws_close(c, WS_CLOSE_NORMAL, NULL, 0,
+				    "backend");
+		} else if (c->c_bbev != NULL && !c->c_bfinish)
+			conn_backend_finish(c);
+		else
+			relay_backend_drained(c);
+	}
+	conn_check(c);
+}
+
+/*
+ * Keepalive: ping every ping_interval_ms; a ping still unanswered at the
+ * next tick drops the connection.
+ */
+static void
+relay_pingcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->c_state != CONN_OPEN)
+		return;
+	if (c->c_ping_out) {
+		log_info("#%" PRIu64 " %s: no pong within ping_interval_ms,"
+		    " dropping", c->c_id, c->c_peer);
+		conn_abort(c, "ping timeout");
+		conn_check(c);
+		return;
+	}
+	relay_send_frame(c, WS_OP_PING, NULL, 0);
+	c->c_ping_out = 1;
+}
+
+/* No message either way for idle_timeout_ms: close 1001. */
+static void
+relay_idlecb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+	struct timeval	 now, idle, left, lim;
+
+	(void)fd;
+	(void)what;
+	if (c->c_state != CONN_OPEN)
+		return;
+	event_base_gettimeofday_cached(c->c_worker->w_base, &now);
+	timersub(&now, &c->c_last_msg, &idle);
+	relay_ms(&lim, c->c_conf->c_limits.idle_timeout_ms);
+	if (timercmp(&idle, &lim, <)) {
+		timersub(&lim, &idle, &left);
+		evtimer_add(c->c_idle_ev, &left);
+		return;
+	}
+	log_info("#%" PRIu64 " %s: idle timeout", c->c_id, c->c_peer);
+	conn_ws_close(c, WS_CLOSE_GOING_AWAY, "idle timeout",
+	    strlen("idle timeout"), "gateway");
+	conn_check(c);
+}

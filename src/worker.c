@@ -1,0 +1,266 @@
+/*
+ * Workers: one event loop per thread, each with its own evconnlistener on
+ * every listening socket, its own connections and its own counters.  A
+ * connection never moves between threads; the only shared state is the
+ * config pointer (behind g_lock, reference-counted) and the atomic
+ * connection count.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "log.h"
+#include "wsgated.h"
+
+#define ACCEPT_RETRY_MS	500
+
+static void	*worker_main(void *);
+static void	 worker_acceptcb(struct evconnlistener *, evutil_socket_t,
+		    struct sockaddr *, int, void *);
+static void	 worker_accept_errorcb(struct evconnlistener *, void *);
+static void	 worker_accept_timercb(evutil_socket_t, short, void *);
+static void	 worker_stopcb(evutil_socket_t, short, void *);
+static void	 worker_stop_timercb(evutil_socket_t, short, void *);
+static void	 worker_accept_resume(struct worker *);
+
+/* A reference to the current config snapshot; the caller unrefs it. */
+struct conf *
+gate_conf(struct gate *g)
+{
+	struct conf	*conf;
+
+	pthread_mutex_lock(&g->g_lock);
+	conf = conf_ref(g->g_conf);
+	pthread_mutex_unlock(&g->g_lock);
+	return conf;
+}
+
+int
+worker_init(struct worker *w, struct gate *g, int id)
+{
+	size_t	 i;
+
+	memset(w, 0, sizeof(*w));
+	w->w_id = id;
+	w->w_gate = g;
+	TAILQ_INIT(&w->w_conns);
+	if ((w->w_base = event_base_new()) == NULL) {
+		log_warnx("worker %d: event_base_new failed", id);
+		return -1;
+	}
+	if ((w->w_lev = calloc(g->g_nlisteners, sizeof(*w->w_lev))) == NULL) {
+		log_warn("worker %d: calloc", id);
+		return -1;
+	}
+	w->w_nlev = g->g_nlisteners;
+	for (i = 0; i < g->g_nlisteners; i++) {
+		/* The socket is shared: never closed by the listener. */
+		if ((w->w_lev[i] = evconnlistener_new(w->w_base,
+		    worker_acceptcb, w, LEV_OPT_CLOSE_ON_EXEC, -1,
+		    g->g_listeners[i].l_fd)) == NULL) {
+			log_warnx("worker %d: evconnlistener_new failed", id);
+			return -1;
+		}
+		evconnlistener_set_error_cb(w->w_lev[i], worker_accept_errorcb);
+	}
+	if ((w->w_accept_timer = evtimer_new(w->w_base,
+	    worker_accept_timercb, w)) == NULL ||
+	    (w->w_stop_ev = event_new(w->w_base, -1, 0, worker_stopcb,
+	    w)) == NULL ||
+	    (w->w_stop_timer = evtimer_new(w->w_base, worker_stop_timercb,
+	    w)) == NULL) {
+		log_warnx("worker %d: event_new failed", id);
+		return -1;
+	}
+	return 0;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker	*w = arg;
+
+	log_debug("worker %d: running", w->w_id);
+	event_base_dispatch(w->w_base);
+	log_debug("worker %d: stopped", w->w_id);
+	return NULL;
+}
+
+int
+worker_start(struct worker *w)
+{
+	int	 rv;
+
+	if ((rv = pthread_create(&w->w_thread, NULL, worker_main, w)) != 0) {
+		errno = rv;
+		log_warn("worker %d: pthread_create", w->w_id);
+		return -1;
+	}
+	return 0;
+}
+
+/* From the main thread: ask the worker to wind down. */
+void
+worker_stop(struct worker *w)
+{
+	event_active(w->w_stop_ev, EV_TIMEOUT, 0);
+}
+
+/*
+ * In the worker: stop accepting, send close 1001 to every open client and
+ * leave the loop when the last connection is gone, or when the close
+ * deadline has passed.
+ */
+static void
+worker_stopcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+	struct conn	*c, *next;
+	struct conf	*conf;
+	struct timeval	 tv;
+	size_t		 i;
+
+	(void)fd;
+	(void)what;
+	w->w_stopping = 1;
+	for (i = 0; i < w->w_nlev; i++) {
+		evconnlistener_free(w->w_lev[i]);
+		w->w_lev[i] = NULL;
+	}
+	evtimer_del(w->w_accept_timer);
+	for (c = TAILQ_FIRST(&w->w_conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, c_entry);
+		conn_shutdown(c);
+		conn_check(c);
+	}
+	if (w->w_nconns == 0) {
+		event_base_loopexit(w->w_base, NULL);
+		return;
+	}
+	conf = gate_conf(w->w_gate);
+	tv.tv_sec = conf->c_limits.close_timeout_ms / 1000;
+	tv.tv_usec = (conf->c_limits.close_timeout_ms % 1000) * 1000 + 200000;
+	conf_unref(conf);
+	evtimer_add(w->w_stop_timer, &tv);
+}
+
+static void
+worker_stop_timercb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+	struct conn	*c;
+
+	(void)fd;
+	(void)what;
+	while ((c = TAILQ_FIRST(&w->w_conns)) != NULL) {
+		conn_abort(c, "shutdown deadline");
+		conn_check(c);
+	}
+	event_base_loopexit(w->w_base, NULL);
+}
+
+/* Called by conn_free(): a descriptor is free, and maybe the last conn. */
+void
+worker_conn_gone(struct worker *w)
+{
+	if (w->w_stopping) {
+		if (w->w_nconns == 0)
+			event_base_loopexit(w->w_base, NULL);
+		return;
+	}
+	if (w->w_accept_paused)
+		worker_accept_resume(w);
+}
+
+static void
+worker_acceptcb(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct worker	*w = arg;
+
+	(void)lev;
+	conn_accept(w, fd, sa, salen);
+}
+
+/*
+ * Pause accept if we are out of file descriptors (or memory): the socket
+ * stays readable and would busy-loop.  Resume when a connection is freed
+ * or after a short delay.
+ */
+static void
+worker_accept_errorcb(struct evconnlistener *lev, void *arg)
+{
+	struct worker	*w = arg;
+	struct timeval	 tv;
+	int		 err = EVUTIL_SOCKET_ERROR();
+	size_t		 i;
+
+	(void)lev;
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
+		errno = err;
+		log_warn("worker %d: accept", w->w_id);
+		return;
+	}
+	if (w->w_accept_paused)
+		return;
+	errno = err;
+	log_warn("worker %d: accept paused", w->w_id);
+	w->w_accept_paused = 1;
+	for (i = 0; i < w->w_nlev; i++)
+		if (w->w_lev[i] != NULL)
+			evconnlistener_disable(w->w_lev[i]);
+	tv.tv_sec = 0;
+	tv.tv_usec = ACCEPT_RETRY_MS * 1000;
+	evtimer_add(w->w_accept_timer, &tv);
+}
+
+static void
+worker_accept_resume(struct worker *w)
+{
+	size_t	 i;
+
+	w->w_accept_paused = 0;
+	evtimer_del(w->w_accept_timer);
+	for (i = 0; i < w->w_nlev; i++)
+		if (w->w_lev[i] != NULL)
+			evconnlistener_enable(w->w_lev[i]);
+	log_debug("worker %d: accept resumed", w->w_id);
+}
+
+static void
+worker_accept_timercb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+
+	(void)fd;
+	(void)what;
+	if (w->w_accept_paused && !w->w_stopping)
+		worker_accept_resume(w);
+}
+
+/* After the thread has been joined. */
+void
+worker_free(struct worker *w)
+{
+	size_t	 i;
+
+	if (w->w_lev != NULL) {
+		for (i = 0; i < w->w_nlev; i++)
+			if (w->w_lev[i] != NULL)
+				evconnlistener_free(w->w_lev[i]);
+		free(w->w_lev);
+	}
+	if (w->w_accept_timer != NULL)
+		event_free(w->w_accept_timer);
+	if (w->w_stop_ev != NULL)
+		event_free(w->w_stop_ev);
+	if (w->w_stop_timer != NULL)
+		event_free(w->w_stop_timer);
+	if (w->w_base != NULL)
+		event_base_free(w->w_base);
+}

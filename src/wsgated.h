@@ -1,0 +1,196 @@
+/*
+ * wsgated: the I/O side.  The major structs and the prototypes of the
+ * glue modules, grouped by file.  The pure codecs have headers of their
+ * own (http.h, ws.h, utf8.h, framing.h) and know nothing of these.
+ */
+#ifndef WSGATE_WSGATED_H
+#define WSGATE_WSGATED_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "framing.h"
+#include "ws.h"
+
+struct event_base;
+struct event;
+struct bufferevent;
+struct evbuffer;
+struct evconnlistener;
+
+#define PEER_LEN	(INET6_ADDRSTRLEN + 8)
+#define TARGET_LOG_LEN	128
+
+/*
+ * A listening socket, opened once by the main thread (so that binding is
+ * done before any worker runs) and watched by every worker.
+ */
+struct listener {
+	int			 l_fd;
+	const struct conf_listen *l_conf;
+	char			 l_name[PEER_LEN + 108];
+};
+
+/*
+ * Process-wide state shared by the workers: the current config snapshot
+ * (swapped whole under g_lock on reload; readers take a reference), the
+ * listening sockets and the connection count that max_connections bounds.
+ */
+struct gate {
+	pthread_mutex_t		 g_lock;
+	struct conf		*g_conf;
+	struct listener		*g_listeners;
+	size_t			 g_nlisteners;
+	struct worker		*g_workers;
+	int			 g_nworkers;
+	atomic_uint		 g_nconns;
+	atomic_uint_fast64_t	 g_nextid;
+};
+
+/*
+ * One event loop on one thread.  Its connections never leave it.
+ */
+struct worker {
+	int			 w_id;
+	struct gate		*w_gate;
+	pthread_t		 w_thread;
+	struct event_base	*w_base;
+	struct evconnlistener	**w_lev;	/* one per gate listener */
+	size_t			 w_nlev;
+	int			 w_accept_paused; /* out of descriptors */
+	struct event		*w_accept_timer;
+	struct event		*w_stop_ev;	/* activated by the main thread */
+	struct event		*w_stop_timer;	/* deadline for the drain */
+	int			 w_stopping;
+	TAILQ_HEAD(, conn)	 w_conns;
+	unsigned int		 w_nconns;
+};
+
+/*
+ * The states of a connection; conn_set_state() is the only writer.
+ *   HTTP      reading the upgrade request (handshake deadline running)
+ *   OPEN      relaying messages both ways
+ *   CLOSING   a close frame was sent or received; finishing the close
+ *             handshake and the backend's drain (close deadline running)
+ *   DRAINING  the answer (a refusal, or the last close frame) is being
+ *             flushed; then the write side is shut and input discarded
+ *             until the peer closes (close deadline running)
+ */
+enum conn_state {
+	CONN_HTTP = 0,
+	CONN_OPEN,
+	CONN_CLOSING,
+	CONN_DRAINING
+};
+
+/*
+ * One client connection and its backend.  It owns both bufferevents (each
+ * side's is NULL once that side is finished), its codec states by value,
+ * the two reassembly buffers, its timers and a reference to the config
+ * snapshot it started with.  conn_free() is the one place it is freed,
+ * and the only caller of conn_free() is conn_check(), at the end of each
+ * callback.
+ */
+struct conn {
+	TAILQ_ENTRY(conn)	 c_entry;
+	uint64_t		 c_id;
+	struct worker		*c_worker;
+	struct conf		*c_conf;
+	enum conn_state		 c_state;
+	char			 c_peer[PEER_LEN];
+	struct timeval		 c_start;
+	int			 c_over_limit;	/* past max_connections at accept */
+
+	/* client side */
+	struct bufferevent	*c_cbev;
+	int			 c_cpaused;	/* reading paused: backend slow */
+	int			 c_cshut;	/* write side shut down */
+	size_t			 c_head_searched;
+
+	/* what the handshake chose (points into c_conf) */
+	const struct conf_route	*c_route;
+	const struct conf_backend *c_backend;
+	const char		*c_subproto;
+	char			 c_target[TARGET_LOG_LEN];
+
+	/* backend side */
+	struct bufferevent	*c_bbev;
+	int			 c_bpaused;	/* reading paused: client slow */
+	int			 c_bfinish;	/* flush, then shut the write side */
+	int			 c_bshut;	/* write side shut down */
+	int			 c_beof;	/* backend sent EOF */
+
+	/* codecs and reassembly */
+	struct ws_decoder	 c_wsdec;
+	struct framing_decoder	 c_fdec;
+	struct evbuffer		*c_cmsg;	/* client message being read */
+	struct evbuffer		*c_bmsg;	/* backend message being read */
+	int			 c_wsdead;	/* decoder failed: discard input */
+
+	/* timers */
+	struct event		*c_timer;	/* handshake or close deadline */
+	struct event		*c_ping_ev;
+	struct event		*c_idle_ev;
+	int			 c_ping_out;	/* a ping awaits its pong */
+	struct timeval		 c_last_msg;	/* for idle_timeout_ms */
+
+	/* close handshake */
+	int			 c_close_sent;
+	int			 c_close_rcvd;
+	uint16_t		 c_close_code;	/* sent, for the access line */
+	const char		*c_close_by;	/* "client", "backend", "gateway" */
+	char			 c_close_reason[64];
+
+	/* for the access line */
+	int			 c_status;	/* HTTP status answered */
+	uint64_t		 c_msgs_in, c_bytes_in;	/* client -> backend */
+	uint64_t		 c_msgs_out, c_bytes_out; /* backend -> client */
+};
+
+/* worker.c */
+int	 worker_init(struct worker *, struct gate *, int);
+int	 worker_start(struct worker *);
+void	 worker_stop(struct worker *);
+void	 worker_free(struct worker *);
+void	 worker_conn_gone(struct worker *);
+struct conf *gate_conf(struct gate *);
+
+/* listener.c */
+int	 listener_open(struct listener *, const struct conf_listen *);
+void	 listener_close(struct listener *);
+
+/* conn.c */
+void	 conn_accept(struct worker *, int, const struct sockaddr *, int);
+void	 conn_set_state(struct conn *, enum conn_state);
+void	 conn_refuse(struct conn *, int, const char *, const char *,
+	    const char *);
+void	 conn_ws_close(struct conn *, uint16_t, const char *, size_t,
+	    const char *);
+void	 conn_abort(struct conn *, const char *);
+void	 conn_client_done(struct conn *);
+void	 conn_backend_done(struct conn *);
+void	 conn_backend_finish(struct conn *);
+int	 conn_check(struct conn *);
+void	 conn_shutdown(struct conn *);
+
+/* backend.c */
+int	 backend_connect(struct conn *, int *);
+
+/* relay.c */
+void	 relay_start(struct conn *, const char *);
+void	 relay_client_read(struct conn *);
+void	 relay_backend_read(struct conn *);
+void	 relay_client_drained(struct conn *);
+void	 relay_backend_drained(struct conn *);
+void	 relay_send_frame(struct conn *, int, const void *, size_t);
+void	 relay_send_message(struct conn *, int, struct evbuffer *);
+void	 relay_ws_fail(struct conn *, int);
+
+#endif /* WSGATE_WSGATED_H */

@@ -1,0 +1,41 @@
+#!/bin/sh
+# Make sure the Debian packages wsgate needs are installed.
+#   deps.sh build   what compiling wsgated needs
+#   deps.sh check   what the tests need as well
+# As root, missing packages are installed with apt-get; otherwise the exact
+# command is printed and the script fails.
+set -u
+what=${1:-build}
+missing=""
+
+need_pc() {	# pkg-config module, Debian package
+	pkg-config --exists "$1" 2>/dev/null || missing="$missing $2"
+}
+
+command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
+need_pc libevent_core libevent-dev
+need_pc libevent_openssl libevent-dev
+need_pc libevent_pthreads libevent-dev
+need_pc openssl libssl-dev
+need_pc libconfig libconfig-dev
+if [ "$what" = check ]; then
+	need_pc check check
+	/usr/bin/python3 -c 'import websockets' >/dev/null 2>&1 ||
+	    missing="$missing python3-websockets"
+fi
+[ -z "$missing" ] && exit 0
+
+# one name per package
+missing=$(printf '%s\n' $missing | sort -u | tr '\n' ' ')
+cmd="apt-get install -y $missing"
+if [ "$(id -u)" -eq 0 ]; then
+	echo "deps.sh: installing:$missing" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >&2 ||
+	    { apt-get update -q >&2 &&
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >&2; } ||
+	    { echo "deps.sh: apt-get failed" >&2; exit 1; }
+else
+	echo "deps.sh: missing Debian packages; run as root:" >&2
+	echo "    sudo $cmd" >&2
+	exit 1
+fi
