@@ -1,0 +1,1184 @@
+/*
+ * Configuration loader: reads a libconfig file and turns it into the
+ * plain, immutable structs of conf.h, checking everything on the way.
+ * This is the only file that knows about libconfig.
+ *
+ * Every key, at every level, is described in one of the tables below
+ * with its type, its bounds, its default and where it is stored, as in
+ * redis's static_configs[].  Loading walks the tables rather than the
+ * file, so an unknown key is simply one not in the table.  Errors do not
+ * stop the walk: -t must list every mistake in the file at once, each as
+ * "FILE:LINE: message".
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libconfig.h>
+
+#include "conf.h"
+
+/*
+ * An error message waiting to be reported.  The checks do not run in the
+ * order of the file (limits are checked after the whole top level, a
+ * route's subprotocols after its other keys), so messages are collected
+ * with the rank of their setting in the file and reported sorted, as a
+ * compiler would.
+ */
+struct conf_msg {
+	unsigned long		 m_rank;	/* setting's place in the file */
+	size_t			 m_seq;		/* order of the report */
+	char			*m_text;
+};
+
+/* One load in progress: where errors go and how many there were. */
+struct conf_loader {
+	const char		*ld_path;
+	conf_error_fn		 ld_err;
+	void			*ld_arg;
+	int			 ld_nerrors;
+	struct conf_msg		*ld_msgs;
+	size_t			 ld_nmsgs;
+	size_t			 ld_msgs_size;
+};
+
+enum conf_ktype {
+	CONF_K_INT,		/* integer (5, or 5L): bounds checked */
+	CONF_K_STRING,		/* "..." checked and stored by k_string */
+	CONF_K_GROUP,		/* { key = value; ... } */
+	CONF_K_LIST,		/* ( { ... }, { ... } ) */
+	CONF_K_STRINGS		/* [ "a", "b" ] or ( "a", "b" ) */
+};
+
+/*
+ * A string value's checker: on success it stores what it made of s at
+ * dst (a copy, an enum, a mode) and returns 0; otherwise it reports why
+ * and returns -1.
+ */
+typedef int (*conf_string_fn)(struct conf_loader *, const config_setting_t *,
+    const char *s, void *dst);
+
+struct conf_key {
+	const char	*k_name;
+	enum conf_ktype	 k_type;
+	long long	 k_min;		/* CONF_K_INT: bounds, inclusive */
+	long long	 k_max;
+	long long	 k_default;	/* CONF_K_INT: stored before parsing */
+	size_t		 k_off;		/* INT, STRING: offset in the struct */
+	size_t		 k_size;	/* INT: width of the field there */
+	conf_string_fn	 k_string;	/* STRING */
+};
+
+#define CONF_NOOFF		((size_t)-1)
+#define CONF_NCPU		(-1LL)	/* workers default: online CPUs */
+#define CONF_MAX_WORKERS	1024
+#define CONF_MAX_MS		((long long)INT_MAX)	/* about 24.8 days */
+#define CONF_MAX_SIZE		(1LL << 31)
+
+#define KINT(name, st, field, min, max, def)				\
+	{ name, CONF_K_INT, min, max, def, offsetof(st, field),	\
+	    sizeof(((st *)0)->field), NULL }
+#define KSTR(name, st, field, fn)					\
+	{ name, CONF_K_STRING, 0, 0, 0, offsetof(st, field), 0, fn }
+#define KAGG(name, type)						\
+	{ name, type, 0, 0, 0, CONF_NOOFF, 0, NULL }
+
+static int	conf_str_address(struct conf_loader *, const config_setting_t *,
+		    const char *, void *);
+static int	conf_str_socket(struct conf_loader *, const config_setting_t *,
+		    const char *, void *);
+static int	conf_str_mode(struct conf_loader *, const config_setting_t *,
+		    const char *, void *);
+static int	conf_str_path(struct conf_loader *, const config_setting_t *,
+		    const char *, void *);
+static int	conf_str_framing(struct conf_loader *,
+		    const config_setting_t *, const char *, void *);
+static int	conf_str_msgtype(struct conf_loader *,
+		    const config_setting_t *, const char *, void *);
+static int	conf_str_token(struct conf_loader *, const config_setting_t *,
+		    const char *, void *);
+
+/* Top level. */
+enum { TK_LISTEN, TK_WORKERS, TK_LIMITS, TK_ROUTES, TK_N };
+static const struct conf_key conf_top_keys[TK_N] = {
+	[TK_LISTEN] =	KAGG("listen", CONF_K_LIST),
+	[TK_WORKERS] =	KINT("workers", struct conf, c_workers,
+			    1, CONF_MAX_WORKERS, CONF_NCPU),
+	[TK_LIMITS] =	KAGG("limits", CONF_K_GROUP),
+	[TK_ROUTES] =	KAGG("routes", CONF_K_LIST)
+};
+
+/* limits = { ... }: every key optional; the defaults of the issue. */
+#define KLIM(name, min, max, def)					\
+	KINT(#name, struct conf_limits, name, min, max, def)
+static const struct conf_key conf_limit_keys[] = {
+	KLIM(handshake_timeout_ms,	1,	CONF_MAX_MS,	10000),
+	KLIM(max_header_bytes,		256,	1048576,	8192),
+	KLIM(max_message_size,		1,	CONF_MAX_SIZE,	1048576),
+	KLIM(idle_timeout_ms,		0,	CONF_MAX_MS,	0),
+	KLIM(ping_interval_ms,		0,	CONF_MAX_MS,	30000),
+	KLIM(buffer_limit,		1024,	CONF_MAX_SIZE,	1048576),
+	KLIM(max_connections,		0,	INT_MAX,	0),
+	KLIM(close_timeout_ms,		1,	CONF_MAX_MS,	5000)
+};
+#define CONF_NLIMITS	(sizeof(conf_limit_keys) / sizeof(conf_limit_keys[0]))
+
+/* listen = ( { ... } ): TCP (address, port) or Unix (unix, mode). */
+enum { LK_ADDRESS, LK_PORT, LK_UNIX, LK_MODE, LK_N };
+static const struct conf_key conf_listen_keys[LK_N] = {
+	[LK_ADDRESS] =	KSTR("address", struct conf_listen, l_address,
+			    conf_str_address),
+	[LK_PORT] =	KINT("port", struct conf_listen, l_port, 1, 65535, 0),
+	[LK_UNIX] =	KSTR("unix", struct conf_listen, l_unix,
+			    conf_str_socket),
+	[LK_MODE] =	KSTR("mode", struct conf_listen, l_mode,
+			    conf_str_mode)
+};
+
+/* routes = ( { ... } ) */
+enum { RK_PATH, RK_BACKEND, RK_FRAMING, RK_MSGTYPE, RK_ORIGINS,
+    RK_SUBPROTOS, RK_N };
+static const struct conf_key conf_route_keys[RK_N] = {
+	[RK_PATH] =	KSTR("path", struct conf_route, r_path,
+			    conf_str_path),
+	[RK_BACKEND] =	KSTR("backend", struct conf_route, r_backend.b_path,
+			    conf_str_socket),
+	[RK_FRAMING] =	KSTR("framing", struct conf_route,
+			    r_backend.b_framing, conf_str_framing),
+	[RK_MSGTYPE] =	KSTR("message_type", struct conf_route,
+			    r_backend.b_message_type, conf_str_msgtype),
+	[RK_ORIGINS] =	KAGG("origins", CONF_K_STRINGS),
+	[RK_SUBPROTOS] = KAGG("subprotocols", CONF_K_LIST)
+};
+
+/* subprotocols = ( { ... } ): what is not set is the route's. */
+enum { SK_NAME, SK_BACKEND, SK_FRAMING, SK_MSGTYPE, SK_N };
+static const struct conf_key conf_subproto_keys[SK_N] = {
+	[SK_NAME] =	KSTR("name", struct conf_subproto, s_name,
+			    conf_str_token),
+	[SK_BACKEND] =	KSTR("backend", struct conf_subproto,
+			    s_backend.b_path, conf_str_socket),
+	[SK_FRAMING] =	KSTR("framing", struct conf_subproto,
+			    s_backend.b_framing, conf_str_framing),
+	[SK_MSGTYPE] =	KSTR("message_type", struct conf_subproto,
+			    s_backend.b_message_type, conf_str_msgtype)
+};
+
+static void	conf_error(struct conf_loader *, const config_setting_t *,
+		    const char *, ...) __attribute__((format(printf, 3, 4)));
+static void	conf_error_at(struct conf_loader *, const char *, int,
+		    const char *, ...) __attribute__((format(printf, 4, 5)));
+static void	conf_verror(struct conf_loader *, unsigned long,
+		    const char *, int, const char *, va_list)
+		    __attribute__((format(printf, 5, 0)));
+static void	conf_flush(struct conf_loader *);
+static int	conf_msg_cmp(const void *, const void *);
+static void	conf_rank(config_setting_t *, unsigned long *);
+static void	conf_nomem(struct conf_loader *);
+static const char *conf_quote(char *, size_t, const char *);
+static const char *conf_typename(int);
+static const char *conf_ktypename(enum conf_ktype);
+static int	conf_line(const config_setting_t *);
+static const char *conf_file(struct conf_loader *, const config_setting_t *);
+static void	conf_defaults(const struct conf_key *, size_t, void *);
+static void	conf_group(struct conf_loader *, const config_setting_t *,
+		    const struct conf_key *, size_t, const char *, void *,
+		    const config_setting_t **);
+static int	conf_type_ok(const struct conf_key *,
+		    const config_setting_t *);
+static void	conf_store_int(struct conf_loader *, const struct conf_key *,
+		    const config_setting_t *, void *);
+static void	conf_put_int(const struct conf_key *, void *, long long);
+static char	*conf_strdup(struct conf_loader *, const char *);
+static const config_setting_t *conf_list(struct conf_loader *,
+		    const config_setting_t *, const char *);
+static void	conf_listens(struct conf_loader *, struct conf *,
+		    const config_setting_t *);
+static void	conf_listen(struct conf_loader *, struct conf_listen *,
+		    const config_setting_t *);
+static void	conf_routes(struct conf_loader *, struct conf *,
+		    const config_setting_t *);
+static void	conf_route(struct conf_loader *, struct conf_route *,
+		    const config_setting_t *);
+static void	conf_origins(struct conf_loader *, struct conf_route *,
+		    const config_setting_t *);
+static void	conf_subprotos(struct conf_loader *, struct conf_route *,
+		    const config_setting_t **, const config_setting_t *);
+static void	conf_subproto(struct conf_loader *, const struct conf_route *,
+		    const config_setting_t **, struct conf_subproto *,
+		    const config_setting_t *);
+static int	conf_default_msgtype(enum framing);
+static void	conf_where(char *, size_t, struct conf_loader *,
+		    const config_setting_t *, const config_setting_t *);
+static void	conf_free(struct conf *);
+
+struct conf *
+conf_load(const char *path, conf_error_fn err, void *arg, int *nerrors)
+{
+	struct conf_loader	 ld;
+	const config_setting_t	*root, *found[TK_N];
+	struct conf		*conf = NULL;
+	config_t		 cfg;
+	const char		*file;
+	unsigned long		 rank;
+	int			 saved_errno;
+
+	memset(&ld, 0, sizeof(ld));
+	ld.ld_path = path;
+	ld.ld_err = err;
+	ld.ld_arg = arg;
+
+	/*
+	 * No include directory: libconfig 1.5 would prefix it to absolute
+	 * @include paths too, and those are the usual kind in /etc.
+	 * Relative ones are then relative to the working directory.
+	 */
+	config_init(&cfg);
+
+	errno = 0;
+	if (config_read_file(&cfg, path) != CONFIG_TRUE) {
+		saved_errno = errno;
+		if ((file = config_error_file(&cfg)) == NULL)
+			file = path;
+		if (config_error_type(&cfg) == CONFIG_ERR_FILE_IO)
+			conf_error_at(&ld, file, 0, "cannot read: %s",
+			    saved_errno != 0 ? strerror(saved_errno) :
+			    config_error_text(&cfg));
+		else
+			conf_error_at(&ld, file, config_error_line(&cfg),
+			    "%s", config_error_text(&cfg));
+		goto done;
+	}
+
+	if ((conf = calloc(1, sizeof(*conf))) == NULL ||
+	    (conf->c_path = strdup(path)) == NULL) {
+		conf_nomem(&ld);
+		goto done;
+	}
+	conf->c_refs = 1;
+	conf_defaults(conf_top_keys, TK_N, conf);
+	conf_defaults(conf_limit_keys, CONF_NLIMITS, &conf->c_limits);
+
+	rank = 0;
+	conf_rank(config_root_setting(&cfg), &rank);
+	root = config_root_setting(&cfg);
+	conf_group(&ld, root, conf_top_keys, TK_N, NULL, conf, found);
+	if (found[TK_LIMITS] != NULL &&
+	    conf_type_ok(&conf_top_keys[TK_LIMITS], found[TK_LIMITS]))
+		conf_group(&ld, found[TK_LIMITS], conf_limit_keys,
+		    CONF_NLIMITS, "limits", &conf->c_limits, NULL);
+	conf_listens(&ld, conf, found[TK_LISTEN]);
+	conf_routes(&ld, conf, found[TK_ROUTES]);
+
+ done:
+	conf_flush(&ld);
+	config_destroy(&cfg);
+	if (nerrors != NULL)
+		*nerrors = ld.ld_nerrors;
+	if (ld.ld_nerrors > 0) {
+		conf_free(conf);
+		return NULL;
+	}
+	return conf;
+}
+
+/*
+ * Report one error as "FILE:LINE: message", the file and line being those
+ * of setting s (which may come from an @include), or as "FILE: message"
+ * when s is NULL.  Errors are counted even when nobody listens.
+ */
+static void
+conf_error(struct conf_loader *ld, const config_setting_t *s,
+    const char *fmt, ...)
+{
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	if (s != NULL)
+		conf_verror(ld, (unsigned long)(uintptr_t)
+		    config_setting_get_hook(s),
+		    conf_file(ld, s), conf_line(s), fmt, ap);
+	else
+		conf_verror(ld, ULONG_MAX, ld->ld_path, 0, fmt, ap);
+	va_end(ap);
+}
+
+/* The same for a given file and line (0: none), e.g. a syntax error. */
+static void
+conf_error_at(struct conf_loader *ld, const char *file, int line,
+    const char *fmt, ...)
+{
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	conf_verror(ld, 0, file, line, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Format the message and queue it under rank; should the queue itself
+ * run out of memory, the message is reported at once instead of lost.
+ */
+static void
+conf_verror(struct conf_loader *ld, unsigned long rank, const char *file,
+    int line, const char *fmt, va_list ap)
+{
+	struct conf_msg	*m;
+	char		 buf[1024];
+	size_t		 size;
+	int		 n;
+
+	ld->ld_nerrors++;
+	if (ld->ld_err == NULL)
+		return;
+	if (line > 0)
+		n = snprintf(buf, sizeof(buf), "%s:%d: ", file, line);
+	else
+		n = snprintf(buf, sizeof(buf), "%s: ", file);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
+
+	if (ld->ld_nmsgs == ld->ld_msgs_size) {
+		size = ld->ld_msgs_size == 0 ? 16 : ld->ld_msgs_size * 2;
+		if ((m = reallocarray(ld->ld_msgs, size, sizeof(*m))) == NULL) {
+			ld->ld_err(ld->ld_arg, buf);
+			return;
+		}
+		ld->ld_msgs = m;
+		ld->ld_msgs_size = size;
+	}
+	m = &ld->ld_msgs[ld->ld_nmsgs];
+	if ((m->m_text = strdup(buf)) == NULL) {
+		ld->ld_err(ld->ld_arg, buf);
+		return;
+	}
+	m->m_rank = rank;
+	m->m_seq = ld->ld_nmsgs++;
+}
+
+/* Report the queued messages in the order of the file, and free them. */
+static void
+conf_flush(struct conf_loader *ld)
+{
+	size_t	 i;
+
+	if (ld->ld_nmsgs == 0)
+		return;
+	qsort(ld->ld_msgs, ld->ld_nmsgs, sizeof(*ld->ld_msgs), conf_msg_cmp);
+	for (i = 0; i < ld->ld_nmsgs; i++) {
+		ld->ld_err(ld->ld_arg, ld->ld_msgs[i].m_text);
+		free(ld->ld_msgs[i].m_text);
+	}
+	free(ld->ld_msgs);
+	ld->ld_msgs = NULL;
+	ld->ld_nmsgs = ld->ld_msgs_size = 0;
+}
+
+static int
+conf_msg_cmp(const void *a, const void *b)
+{
+	const struct conf_msg	*ma = a, *mb = b;
+
+	if (ma->m_rank != mb->m_rank)
+		return ma->m_rank < mb->m_rank ? -1 : 1;
+	if (ma->m_seq != mb->m_seq)
+		return ma->m_seq < mb->m_seq ? -1 : 1;
+	return 0;
+}
+
+/*
+ * Number the settings in the order they appear in the file, includes
+ * included (a depth-first walk), keeping the number in the setting's
+ * hook, which is ours while we hold the config_t.  Rank 0 is for errors
+ * that come before any setting, ULONG_MAX for those about the whole file.
+ */
+static void
+conf_rank(config_setting_t *s, unsigned long *rank)
+{
+	int	 i, n;
+
+	config_setting_set_hook(s, (void *)(uintptr_t)++*rank);
+	if (!config_setting_is_aggregate(s))
+		return;
+	n = config_setting_length(s);
+	for (i = 0; i < n; i++)
+		conf_rank(config_setting_get_elem(s, (unsigned int)i), rank);
+}
+
+static void
+conf_nomem(struct conf_loader *ld)
+{
+	conf_error(ld, NULL, "out of memory");
+}
+
+/* The file a setting came from: the main file, or an included one. */
+static const char *
+conf_file(struct conf_loader *ld, const config_setting_t *s)
+{
+	const char	*file;
+
+	if (s == NULL || (file = config_setting_source_file(s)) == NULL)
+		return ld->ld_path;
+	return file;
+}
+
+static int
+conf_line(const config_setting_t *s)
+{
+	return (int)config_setting_source_line(s);
+}
+
+/*
+ * A string from the file, made safe to print: quoted, with quotes,
+ * backslashes and bytes that are not printable ASCII escaped, and cut
+ * short (with "...") to fit buf.
+ */
+static const char *
+conf_quote(char *buf, size_t size, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t		 o = 0;
+	unsigned char	 c;
+
+	buf[o++] = '"';
+	for (; (c = (unsigned char)*s) != '\0'; s++) {
+		if (o + 8 >= size) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (c == '"' || c == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = (char)c;
+		} else if (c < 0x20 || c >= 0x7f) {
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 0xf];
+		} else
+			buf[o++] = (char)c;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
+}
+
+static const char *
+conf_typename(int type)
+{
+	switch (type) {
+	case CONFIG_TYPE_GROUP:
+		return "a group { ... }";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return "an integer";
+	case CONFIG_TYPE_FLOAT:
+		return "a float";
+	case CONFIG_TYPE_STRING:
+		return "a string";
+	case CONFIG_TYPE_BOOL:
+		return "a boolean";
+	case CONFIG_TYPE_ARRAY:
+		return "an array [ ... ]";
+	case CONFIG_TYPE_LIST:
+		return "a list ( ... )";
+	default:
+		return "nothing";
+	}
+}
+
+/* The name of what a key expects, for "expected ..." messages. */
+static const char *
+conf_ktypename(enum conf_ktype type)
+{
+	switch (type) {
+	case CONF_K_INT:
+		return "an integer";
+	case CONF_K_STRING:
+		return "a string";
+	case CONF_K_GROUP:
+		return "a group { ... }";
+	case CONF_K_LIST:
+		return "a list ( { ... }, ... )";
+	case CONF_K_STRINGS:
+		return "an array of strings [ \"...\", ... ]";
+	}
+	return "?";
+}
+
+/* Store the table's integer defaults into base. */
+static void
+conf_defaults(const struct conf_key *keys, size_t nkeys, void *base)
+{
+	long long	 v;
+	size_t		 i;
+
+	for (i = 0; i < nkeys; i++) {
+		if (keys[i].k_type != CONF_K_INT || keys[i].k_off == CONF_NOOFF)
+			continue;
+		if ((v = keys[i].k_default) == CONF_NCPU) {
+			v = sysconf(_SC_NPROCESSORS_ONLN);
+			if (v < keys[i].k_min)
+				v = keys[i].k_min;
+			if (v > keys[i].k_max)
+				v = keys[i].k_max;
+		}
+		conf_put_int(&keys[i], base, v);
+	}
+}
+
+static int
+conf_type_ok(const struct conf_key *k, const config_setting_t *s)
+{
+	switch (k->k_type) {
+	case CONF_K_INT:
+		return s->type == CONFIG_TYPE_INT ||
+		    s->type == CONFIG_TYPE_INT64;
+	case CONF_K_STRING:
+		return s->type == CONFIG_TYPE_STRING;
+	case CONF_K_GROUP:
+		return s->type == CONFIG_TYPE_GROUP;
+	case CONF_K_LIST:
+		return s->type == CONFIG_TYPE_LIST;
+	case CONF_K_STRINGS:
+		return s->type == CONFIG_TYPE_ARRAY ||
+		    s->type == CONFIG_TYPE_LIST;
+	}
+	return 0;
+}
+
+/*
+ * Walk the settings of a group against its table: unknown keys and
+ * wrong types are reported, integers are range-checked and strings
+ * checked, and both are stored into base.  If found is not NULL, found[i]
+ * is the setting for keys[i] or NULL when absent; a key that is present
+ * but wrong is still "found", so that its absence is not reported again.
+ * what names the group in messages (NULL at the top level).
+ */
+static void
+conf_group(struct conf_loader *ld, const config_setting_t *group,
+    const struct conf_key *keys, size_t nkeys, const char *what, void *base,
+    const config_setting_t **found)
+{
+	const config_setting_t	*s;
+	const struct conf_key	*k;
+	const char		*name;
+	size_t			 i;
+	int			 n, j;
+
+	if (found != NULL)
+		for (i = 0; i < nkeys; i++)
+			found[i] = NULL;
+
+	n = config_setting_length(group);
+	for (j = 0; j < n; j++) {
+		s = config_setting_get_elem(group, (unsigned int)j);
+		if ((name = config_setting_name(s)) == NULL)
+			continue;
+		for (i = 0; i < nkeys; i++)
+			if (strcmp(keys[i].k_name, name) == 0)
+				break;
+		if (i == nkeys) {
+			if (what != NULL)
+				conf_error(ld, s, "unknown key \"%s\" in %s",
+				    name, what);
+			else
+				conf_error(ld, s, "unknown key \"%s\"", name);
+			continue;
+		}
+		k = &keys[i];
+		if (found != NULL)
+			found[i] = s;
+		if (!conf_type_ok(k, s)) {
+			conf_error(ld, s, "%s: expected %s, not %s", name,
+			    conf_ktypename(k->k_type), conf_typename(s->type));
+			continue;
+		}
+		if (k->k_type == CONF_K_INT && k->k_off != CONF_NOOFF)
+			conf_store_int(ld, k, s, base);
+		else if (k->k_type == CONF_K_STRING && k->k_string != NULL)
+			(void)k->k_string(ld, s, config_setting_get_string(s),
+			    (char *)base + k->k_off);
+	}
+}
+
+static void
+conf_store_int(struct conf_loader *ld, const struct conf_key *k,
+    const config_setting_t *s, void *base)
+{
+	long long	 v;
+
+	v = config_setting_get_int64(s);
+	if (v < k->k_min || v > k->k_max) {
+		/*
+		 * libconfig 1.5 wraps a literal above 2^31-1 without an L
+		 * suffix into a 32-bit int, often a negative one.
+		 */
+		conf_error(ld, s, "%s = %lld is out of range (%lld..%lld)%s",
+		    k->k_name, v, k->k_min, k->k_max,
+		    s->type == CONFIG_TYPE_INT && v < 0 && k->k_max > INT_MAX ?
+		    "; write values above 2147483647 with an L suffix" : "");
+		return;
+	}
+	conf_put_int(k, base, v);
+}
+
+/*
+ * Store v (within the key's bounds, so never negative) into a field of
+ * the key's width: int or unsigned int, or size_t or uint64_t on LP64.
+ */
+static void
+conf_put_int(const struct conf_key *k, void *base, long long v)
+{
+	unsigned int	 u = (unsigned int)v;
+	uint64_t	 q = (uint64_t)v;
+
+	if (k->k_size == sizeof(u))
+		memcpy((char *)base + k->k_off, &u, sizeof(u));
+	else if (k->k_size == sizeof(q))
+		memcpy((char *)base + k->k_off, &q, sizeof(q));
+}
+
+/*
+ * The list of groups s (listen, routes), or NULL after reporting that it
+ * is missing or empty.  Its elements are checked to be groups by the
+ * callers, one by one.
+ */
+static const config_setting_t *
+conf_list(struct conf_loader *ld, const config_setting_t *s, const char *name)
+{
+	if (s == NULL) {
+		conf_error(ld, NULL, "no %s defined (%s = ( { ... } );)",
+		    name, name);
+		return NULL;
+	}
+	if (s->type != CONFIG_TYPE_LIST)	/* already reported */
+		return NULL;
+	if (config_setting_length(s) == 0) {
+		conf_error(ld, s, "%s: no entries", name);
+		return NULL;
+	}
+	return s;
+}
+
+static void
+conf_listens(struct conf_loader *ld, struct conf *conf,
+    const config_setting_t *list)
+{
+	const config_setting_t	*s;
+	size_t			 i, n;
+
+	if ((list = conf_list(ld, list, "listen")) == NULL)
+		return;
+	n = (size_t)config_setting_length(list);
+	if ((conf->c_listens = calloc(n, sizeof(*conf->c_listens))) == NULL) {
+		conf_nomem(ld);
+		return;
+	}
+	conf->c_nlistens = n;
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(list, (unsigned int)i);
+		conf_listen(ld, &conf->c_listens[i], s);
+	}
+}
+
+static void
+conf_listen(struct conf_loader *ld, struct conf_listen *l,
+    const config_setting_t *s)
+{
+	const config_setting_t	*found[LK_N];
+
+	l->l_line = conf_line(s);
+	if (s->type != CONFIG_TYPE_GROUP) {
+		conf_error(ld, s, "listen entry: expected a group { ... }, "
+		    "not %s", conf_typename(s->type));
+		return;
+	}
+	conf_group(ld, s, conf_listen_keys, LK_N, "listen entry", l, found);
+
+	if (found[LK_ADDRESS] != NULL && found[LK_UNIX] != NULL) {
+		conf_error(ld, s, "listen entry has both address and unix: "
+		    "use one entry for each");
+		return;
+	}
+	if (found[LK_ADDRESS] == NULL && found[LK_UNIX] == NULL) {
+		conf_error(ld, s, "listen entry needs either address and "
+		    "port, or unix");
+		return;
+	}
+	if (found[LK_ADDRESS] != NULL) {
+		l->l_kind = CONF_LISTEN_TCP;
+		if (found[LK_PORT] == NULL)
+			conf_error(ld, s, "listen entry with an address "
+			    "needs a port");
+		if (found[LK_MODE] != NULL)
+			conf_error(ld, found[LK_MODE], "mode is only for "
+			    "unix listeners");
+	} else {
+		l->l_kind = CONF_LISTEN_UNIX;
+		l->l_has_mode = found[LK_MODE] != NULL;
+		if (found[LK_PORT] != NULL)
+			conf_error(ld, found[LK_PORT], "port is only for "
+			    "address (TCP) listeners");
+	}
+}
+
+static void
+conf_routes(struct conf_loader *ld, struct conf *conf,
+    const config_setting_t *list)
+{
+	const config_setting_t	*s, *t;
+	struct conf_route	*r;
+	char			 q[128], where[PATH_MAX + 32];
+	size_t			 i, j, n;
+
+	if ((list = conf_list(ld, list, "routes")) == NULL)
+		return;
+	n = (size_t)config_setting_length(list);
+	if ((conf->c_routes = calloc(n, sizeof(*conf->c_routes))) == NULL) {
+		conf_nomem(ld);
+		return;
+	}
+	conf->c_nroutes = n;
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(list, (unsigned int)i);
+		r = &conf->c_routes[i];
+		conf_route(ld, r, s);
+		if (r->r_path == NULL)
+			continue;
+		for (j = 0; j < i; j++) {
+			if (conf->c_routes[j].r_path == NULL ||
+			    strcmp(conf->c_routes[j].r_path, r->r_path) != 0)
+				continue;
+			t = config_setting_get_elem(list, (unsigned int)j);
+			conf_where(where, sizeof(where), ld, s, t);
+			conf_error(ld, s, "duplicate route path %s (first "
+			    "defined %s)", conf_quote(q, sizeof(q), r->r_path),
+			    where);
+			break;
+		}
+	}
+}
+
+static void
+conf_route(struct conf_loader *ld, struct conf_route *r,
+    const config_setting_t *s)
+{
+	const config_setting_t	*found[RK_N];
+
+	r->r_line = conf_line(s);
+	r->r_backend.b_framing = FRAMING_RAW;
+	if (s->type != CONFIG_TYPE_GROUP) {
+		conf_error(ld, s, "route: expected a group { ... }, not %s",
+		    conf_typename(s->type));
+		return;
+	}
+	conf_group(ld, s, conf_route_keys, RK_N, "route", r, found);
+
+	if (found[RK_PATH] == NULL)
+		conf_error(ld, s, "route has no path");
+	r->r_has_backend = found[RK_BACKEND] != NULL;
+	if (found[RK_MSGTYPE] == NULL)
+		r->r_backend.b_message_type =
+		    conf_default_msgtype(r->r_backend.b_framing);
+
+	if (found[RK_ORIGINS] != NULL && conf_type_ok(
+	    &conf_route_keys[RK_ORIGINS], found[RK_ORIGINS]))
+		conf_origins(ld, r, found[RK_ORIGINS]);
+
+	if (found[RK_SUBPROTOS] != NULL && conf_type_ok(
+	    &conf_route_keys[RK_SUBPROTOS], found[RK_SUBPROTOS]))
+		conf_subprotos(ld, r, found, found[RK_SUBPROTOS]);
+
+	/* (a subprotocols of the wrong type was reported already) */
+	if (found[RK_BACKEND] == NULL && r->r_nsubprotos == 0 &&
+	    (found[RK_SUBPROTOS] == NULL ||
+	    found[RK_SUBPROTOS]->type == CONFIG_TYPE_LIST))
+		conf_error(ld, s, "route has no backend and no subprotocols: "
+		    "nothing to relay to");
+}
+
+static void
+conf_origins(struct conf_loader *ld, struct conf_route *r,
+    const config_setting_t *list)
+{
+	const config_setting_t	*s;
+	const char		*o;
+	size_t			 i, n;
+
+	n = (size_t)config_setting_length(list);
+	if (n == 0) {
+		conf_error(ld, list, "origins is empty: leave it out to "
+		    "allow any origin");
+		return;
+	}
+	if ((r->r_origins = calloc(n, sizeof(*r->r_origins))) == NULL) {
+		conf_nomem(ld);
+		return;
+	}
+	r->r_norigins = n;
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(list, (unsigned int)i);
+		if (s->type != CONFIG_TYPE_STRING) {
+			conf_error(ld, s, "origins: expected a string, not %s",
+			    conf_typename(s->type));
+			continue;
+		}
+		o = config_setting_get_string(s);
+		if (*o == '\0') {
+			conf_error(ld, s, "origins: empty entry");
+			continue;
+		}
+		if ((r->r_origins[i] = strdup(o)) == NULL)
+			conf_nomem(ld);
+	}
+}
+
+static void
+conf_subprotos(struct conf_loader *ld, struct conf_route *r,
+    const config_setting_t **rfound, const config_setting_t *list)
+{
+	const config_setting_t	*s, *t;
+	struct conf_subproto	*sp;
+	char			 q[128], where[PATH_MAX + 32];
+	size_t			 i, j, n;
+
+	if ((n = (size_t)config_setting_length(list)) == 0)
+		return;
+	if ((r->r_subprotos = calloc(n, sizeof(*r->r_subprotos))) == NULL) {
+		conf_nomem(ld);
+		return;
+	}
+	r->r_nsubprotos = n;
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(list, (unsigned int)i);
+		sp = &r->r_subprotos[i];
+		conf_subproto(ld, r, rfound, sp, s);
+		if (sp->s_name == NULL)
+			continue;
+		for (j = 0; j < i; j++) {
+			if (r->r_subprotos[j].s_name == NULL ||
+			    strcmp(r->r_subprotos[j].s_name, sp->s_name) != 0)
+				continue;
+			t = config_setting_get_elem(list, (unsigned int)j);
+			conf_where(where, sizeof(where), ld, s, t);
+			conf_error(ld, s, "duplicate subprotocol %s in this "
+			    "route (first defined %s)",
+			    conf_quote(q, sizeof(q), sp->s_name), where);
+			break;
+		}
+	}
+}
+
+/*
+ * A subprotocol takes the route's backend, framing and message_type for
+ * those it does not set.  message_type is inherited only when the route
+ * sets it; otherwise it is the default of the subprotocol's own framing,
+ * so that a "raw" subprotocol on a "line" route is binary.
+ */
+static void
+conf_subproto(struct conf_loader *ld, const struct conf_route *r,
+    const config_setting_t **rfound, struct conf_subproto *sp,
+    const config_setting_t *s)
+{
+	const config_setting_t	*found[SK_N];
+	struct conf_backend	*b = &sp->s_backend;
+
+	sp->s_line = conf_line(s);
+	if (s->type != CONFIG_TYPE_GROUP) {
+		conf_error(ld, s, "subprotocol: expected a group { ... }, "
+		    "not %s", conf_typename(s->type));
+		return;
+	}
+	conf_group(ld, s, conf_subproto_keys, SK_N, "subprotocol", sp, found);
+
+	if (found[SK_NAME] == NULL)
+		conf_error(ld, s, "subprotocol has no name");
+	if (found[SK_BACKEND] == NULL) {
+		if (rfound[RK_BACKEND] == NULL)
+			conf_error(ld, s, "subprotocol has no backend and "
+			    "its route has none to inherit");
+		else if (r->r_backend.b_path != NULL &&
+		    (b->b_path = strdup(r->r_backend.b_path)) == NULL)
+			conf_nomem(ld);
+	}
+	if (found[SK_FRAMING] == NULL)
+		b->b_framing = r->r_backend.b_framing;
+	if (found[SK_MSGTYPE] == NULL)
+		b->b_message_type = rfound[RK_MSGTYPE] != NULL ?
+		    r->r_backend.b_message_type :
+		    conf_default_msgtype(b->b_framing);
+}
+
+static int
+conf_default_msgtype(enum framing f)
+{
+	return f == FRAMING_LINE ? FRAMING_TEXT : FRAMING_BINARY;
+}
+
+/*
+ * "on line N" for a first definition t in the same file as s, else
+ * "at FILE:N".
+ */
+static void
+conf_where(char *buf, size_t size, struct conf_loader *ld,
+    const config_setting_t *s, const config_setting_t *t)
+{
+	if (strcmp(conf_file(ld, s), conf_file(ld, t)) == 0)
+		snprintf(buf, size, "on line %d", conf_line(t));
+	else
+		snprintf(buf, size, "at %s:%d", conf_file(ld, t),
+		    conf_line(t));
+}
+
+static char *
+conf_strdup(struct conf_loader *ld, const char *s)
+{
+	char	*p;
+
+	if ((p = strdup(s)) == NULL)
+		conf_nomem(ld);
+	return p;
+}
+
+/*
+ * String checkers, called by conf_group() through the tables.
+ *
+ * A numeric IPv4 or IPv6 address: no names, no DNS at startup.
+ */
+static int
+conf_str_address(struct conf_loader *ld, const config_setting_t *s,
+    const char *v, void *dst)
+{
+	struct in6_addr	 a6;
+	struct in_addr	 a4;
+	char		 q[128];
+
+	if (inet_pton(AF_INET, v, &a4) != 1 &&
+	    inet_pton(AF_INET6, v, &a6) != 1) {
+		conf_error(ld, s, "address %s is not a numeric IPv4 or IPv6 "
+		    "address", conf_quote(q, sizeof(q), v));
+		return -1;
+	}
+	if ((*(char **)dst = conf_strdup(ld, v)) == NULL)
+		return -1;
+	return 0;
+}
+
+/*
+ * A Unix socket path: it need not exist yet (a missing backend is a 502
+ * at run time), but it must fit in a sockaddr_un or it never will.
+ */
+static int
+conf_str_socket(struct conf_loader *ld, const config_setting_t *s,
+    const char *v, void *dst)
+{
+	struct sockaddr_un	 sun;
+	size_t			 len = strlen(v);
+
+	if (len == 0) {
+		conf_error(ld, s, "%s: empty socket path",
+		    config_setting_name(s));
+		return -1;
+	}
+	if (len >= sizeof(sun.sun_path)) {
+		conf_error(ld, s, "%s: socket path too long (%zu bytes, at "
+		    "most %zu)", config_setting_name(s), len,
+		    sizeof(sun.sun_path) - 1);
+		return -1;
+	}
+	if ((*(char **)dst = conf_strdup(ld, v)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* An octal string such as "0660" or "600" (libconfig has no octal). */
+static int
+conf_str_mode(struct conf_loader *ld, const config_setting_t *s,
+    const char *v, void *dst)
+{
+	char		 q[128];
+	mode_t		 m = 0;
+	size_t		 i, len = strlen(v);
+
+	for (i = 0; i < len; i++) {
+		if (v[i] < '0' || v[i] > '7')
+			break;
+		m = m * 8 + (mode_t)(v[i] - '0');
+	}
+	if (len < 3 || len > 4 || i < len || m > 0777) {
+		conf_error(ld, s, "mode %s is not an octal string like "
+		    "\"0660\"", conf_quote(q, sizeof(q), v));
+		return -1;
+	}
+	*(mode_t *)dst = m;
+	return 0;
+}
+
+/*
+ * A route path: absolute, and only what can appear in a request-target's
+ * path, so that it can ever match (the query is cut off before matching).
+ */
+static int
+conf_str_path(struct conf_loader *ld, const config_setting_t *s,
+    const char *v, void *dst)
+{
+	char			 q[128];
+	const unsigned char	*p;
+
+	if (v[0] != '/') {
+		conf_error(ld, s, "path %s must start with \"/\"",
+		    conf_quote(q, sizeof(q), v));
+		return -1;
+	}
+	for (p = (const unsigned char *)v; *p != '\0'; p++) {
+		if (*p <= ' ' || *p >= 0x7f || *p == '?' || *p == '#') {
+			conf_error(ld, s, "path %s can never match a request: "
+			    "it has a space, '?', '#' or a byte that is not "
+			    "printable ASCII", conf_quote(q, sizeof(q), v));
+			return -1;
+		}
+	}
+	if ((*(char **)dst = conf_strdup(ld, v)) == NULL)
+		return -1;
+	return 0;
+}
+
+static int
+conf_str_framing(struct conf_loader *ld, const config_setting_t *s,
+    const char *v, void *dst)
+{
+	char	 q[128];
+	int	 f;
+
+	if ((f = framing_from_name(v)) == -1) {
+		conf_error(ld, s, "unknown framing %s (raw, line or frame)",
+		    conf_quote(q, sizeof(q), v));
+		return -1;
+	}
+	*(enum framing *)dst = (enum framing)f;
+	return 0;
+}
+
+static int
+conf_str_msgtype(struct conf_loader *ld, const config_setting_t *s,
+    const char *v, void *dst)
+{
+	char	 q[128];
+
+	if (strcmp(v, "text") == 0)
+		*(int *)dst = FRAMING_TEXT;
+	else if (strcmp(v, "binary") == 0)
+		*(int *)dst = FRAMING_BINARY;
+	else {
+		conf_error(ld, s, "unknown message_type %s (text or binary)",
+		    conf_quote(q, sizeof(q), v));
+		return -1;
+	}
+	return 0;
+}
+
+/* A subprotocol name is an HTTP token (RFC 7230 section 3.2.6). */
+static int
+conf_str_token(struct conf_loader *ld, const config_setting_t *s,
+    const char *v, void *dst)
+{
+	char		 q[128];
+	const char	*p;
+
+	for (p = v; *p != '\0'; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') ||
+		    strchr("!#$%&'*+-.^_`|~", *p) != NULL)
+			continue;
+		break;
+	}
+	if (*v == '\0' || *p != '\0') {
+		conf_error(ld, s, "subprotocol name %s is not an HTTP token",
+		    conf_quote(q, sizeof(q), v));
+		return -1;
+	}
+	if ((*(char **)dst = conf_strdup(ld, v)) == NULL)
+		return -1;
+	return 0;
+}
+
+static void
+conf_free(struct conf *conf)
+{
+	struct conf_route	*r;
+	size_t			 i, j;
+
+	if (conf == NULL)
+		return;
+	for (i = 0; i < conf->c_nlistens; i++) {
+		free(conf->c_listens[i].l_address);
+		free(conf->c_listens[i].l_unix);
+	}
+	free(conf->c_listens);
+	for (i = 0; i < conf->c_nroutes; i++) {
+		r = &conf->c_routes[i];
+		free(r->r_path);
+		for (j = 0; j < r->r_norigins; j++)
+			free(r->r_origins[j]);
+		free(r->r_origins);
+		for (j = 0; j < r->r_nsubprotos; j++) {
+			free(r->r_subprotos[j].s_name);
+			free(r->r_subprotos[j].s_backend.b_path);
+		}
+		free(r->r_subprotos);
+		free(r->r_backend.b_path);
+	}
+	free(conf->c_routes);
+	free(conf->c_path);
+	free(conf);
+}
+
+/*
+ * Reference counting with GCC/Clang __atomic builtins on the plain int
+ * c_refs (so conf.h needs no <stdatomic.h>).  The release on the way down
+ * and the acquire before freeing make every thread's last reads of the
+ * snapshot happen before it is freed.
+ */
+struct conf *
+conf_ref(struct conf *conf)
+{
+	__atomic_fetch_add(&conf->c_refs, 1, __ATOMIC_RELAXED);
+	return conf;
+}
+
+void
+conf_unref(struct conf *conf)
+{
+	if (conf == NULL)
+		return;
+	if (__atomic_sub_fetch(&conf->c_refs, 1, __ATOMIC_ACQ_REL) == 0)
+		conf_free(conf);
+}
+
+const struct conf_route *
+conf_route_find(const struct conf *conf, const char *path, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf->c_nroutes; i++) {
+		if (strlen(conf->c_routes[i].r_path) == len &&
+		    memcmp(conf->c_routes[i].r_path, path, len) == 0)
+			return &conf->c_routes[i];
+	}
+	return NULL;
+}
