@@ -81,7 +81,7 @@ conn_accept(struct worker *w, int fd, const struct sockaddr *sa, int salen)
 	c->c_conf = gate_conf(g);
 	c->c_close_by = "";
 	conn_peer_name(c->c_peer, sizeof(c->c_peer), sa, salen);
-	event_base_gettimeofday_cached(w->w_base, &c->c_start);
+	gettimeofday(&c->c_start, NULL);
 	c->c_last_msg = c->c_start;
 	TAILQ_INSERT_TAIL(&w->w_conns, c, c_entry);
 	w->w_nconns++;
@@ -519,7 +519,7 @@ conn_free(struct conn *c)
 	struct worker	*w = c->c_worker;
 	struct timeval	 now, d;
 
-	event_base_gettimeofday_cached(w->w_base, &now);
+	gettimeofday(&now, NULL);
 	timersub(&now, &c->c_start, &d);
 	if (c->c_status == 101)
 		log_info("#%" PRIu64 " %s: closed %s subprotocol=%s backend=%s"

@@ -180,9 +180,17 @@ relay_client_read(struct conn *c)
 	struct ws_event		 ev;
 	ssize_t			 r;
 
+	/*
+	 * The decoder is called until it returns 0 with nothing to say, also
+	 * on an empty buffer: the end of a message is reported by the call
+	 * after its last payload bytes.
+	 */
 	while (c->c_cbev != NULL && !c->c_wsdead &&
-	    c->c_state != CONN_DRAINING &&
-	    evbuffer_peek(in, -1, NULL, &v, 1) > 0) {
+	    c->c_state != CONN_DRAINING) {
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1) {
+			v.iov_base = NULL;
+			v.iov_len = 0;
+		}
 		r = ws_decode(&c->c_wsdec, v.iov_base, v.iov_len, &ev);
 		if (r < 0) {
 			relay_ws_fail(c, (int)r);
@@ -199,7 +207,7 @@ relay_client_read(struct conn *c)
 		switch (ev.type) {
 		case WS_EV_NONE:
 			if (r == 0)
-				goto out;	/* cannot happen: header bytes are kept */
+				goto out;	/* needs more input */
 			break;
 		case WS_EV_MSG_END:
 			relay_client_message(c, ev.opcode);
@@ -352,8 +360,11 @@ relay_backend_read(struct conn *c)
 	size_t			 len;
 	int			 type = c->c_backend->b_message_type;
 
-	while (c->c_bbev != NULL && !c->c_close_sent &&
-	    evbuffer_peek(in, -1, NULL, &v, 1) > 0) {
+	while (c->c_bbev != NULL && !c->c_close_sent) {
+		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1) {
+			v.iov_base = NULL;
+			v.iov_len = 0;
+		}
 		r = framing_decode(&c->c_fdec, v.iov_base, v.iov_len, &ev);
 		if (r < 0) {
 			log_info("#%" PRIu64 " %s: backend %s: %s", c->c_id,
