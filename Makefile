@@ -53,12 +53,19 @@ BACKENDS	 = tests/backends/echo-backend
 
 MAN		 = man/wsgated.8 man/wsgated.conf.5
 
-.PHONY: all deps check unit integration demo install uninstall clean
+.PHONY: all deps check unit integration demo install uninstall clean FORCE
 
 all: $(PROG) $(BACKENDS)
 
 deps:
 	@sh tests/deps.sh build
+
+# Rebuild everything when the flags change (SANITIZE=1, CC=clang, ...).
+.build-flags: FORCE | deps
+	@echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)' | cmp -s - $@ || \
+	    echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)' > $@
+
+$(OBJS) $(UNIT_BINS) $(BACKENDS): .build-flags
 
 $(PROG): $(OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(LDADD)
@@ -108,6 +115,6 @@ uninstall:
 
 clean:
 	rm -f $(PROG) $(OBJS) $(OBJS:.o=.d) $(UNIT_BINS) $(BACKENDS) \
-	    tests/unit/*.d tests/backends/*.d
+	    tests/unit/*.d tests/backends/*.d .build-flags
 
 -include $(OBJS:.o=.d)
