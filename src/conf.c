@@ -16,11 +16,13 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -108,15 +110,36 @@ static int	conf_str_msgtype(struct conf_loader *,
 		    const config_setting_t *, const char *, void *);
 static int	conf_str_token(struct conf_loader *, const config_setting_t *,
 		    const char *, void *);
+static int	conf_str_name(struct conf_loader *, const config_setting_t *,
+		    const char *, void *);
+static int	conf_str_loglevel(struct conf_loader *,
+		    const config_setting_t *, const char *, void *);
+static int	conf_str_prefix(struct conf_loader *,
+		    const config_setting_t *, const char *, void *);
 
 /* Top level. */
-enum { TK_LISTEN, TK_WORKERS, TK_LIMITS, TK_ROUTES, TK_N };
+enum { TK_LISTEN, TK_WORKERS, TK_LIMITS, TK_ROUTES, TK_USER, TK_GROUP,
+    TK_LOGLEVEL, TK_STATUS, TK_N };
 static const struct conf_key conf_top_keys[TK_N] = {
 	[TK_LISTEN] =	KAGG("listen", CONF_K_LIST),
 	[TK_WORKERS] =	KINT("workers", struct conf, c_workers,
 			    1, CONF_MAX_WORKERS, CONF_NCPU),
 	[TK_LIMITS] =	KAGG("limits", CONF_K_GROUP),
-	[TK_ROUTES] =	KAGG("routes", CONF_K_LIST)
+	[TK_ROUTES] =	KAGG("routes", CONF_K_LIST),
+	[TK_USER] =	KSTR("user", struct conf, c_user, conf_str_name),
+	[TK_GROUP] =	KSTR("group", struct conf, c_group, conf_str_name),
+	[TK_LOGLEVEL] =	KSTR("log_level", struct conf, c_log_level,
+			    conf_str_loglevel),
+	[TK_STATUS] =	KAGG("status", CONF_K_GROUP)
+};
+
+/* status = { ... }: health and metrics endpoints. */
+enum { STK_PREFIX, STK_ALLOW, STK_LISTEN, STK_N };
+static const struct conf_key conf_status_keys[STK_N] = {
+	[STK_PREFIX] =	KSTR("path_prefix", struct conf_status, st_prefix,
+			    conf_str_prefix),
+	[STK_ALLOW] =	KAGG("allow", CONF_K_STRINGS),
+	[STK_LISTEN] =	KAGG("listen", CONF_K_STRINGS)
 };
 
 /* limits = { ... }: every key optional; the defaults of the issue. */
@@ -135,7 +158,7 @@ static const struct conf_key conf_limit_keys[] = {
 #define CONF_NLIMITS	(sizeof(conf_limit_keys) / sizeof(conf_limit_keys[0]))
 
 /* listen = ( { ... } ): TCP (address, port) or Unix (unix, mode). */
-enum { LK_ADDRESS, LK_PORT, LK_UNIX, LK_MODE, LK_N };
+enum { LK_ADDRESS, LK_PORT, LK_UNIX, LK_MODE, LK_OWNER, LK_GROUP, LK_N };
 static const struct conf_key conf_listen_keys[LK_N] = {
 	[LK_ADDRESS] =	KSTR("address", struct conf_listen, l_address,
 			    conf_str_address),
@@ -143,7 +166,11 @@ static const struct conf_key conf_listen_keys[LK_N] = {
 	[LK_UNIX] =	KSTR("unix", struct conf_listen, l_unix,
 			    conf_str_socket),
 	[LK_MODE] =	KSTR("mode", struct conf_listen, l_mode,
-			    conf_str_mode)
+			    conf_str_mode),
+	[LK_OWNER] =	KSTR("owner", struct conf_listen, l_owner,
+			    conf_str_name),
+	[LK_GROUP] =	KSTR("group", struct conf_listen, l_group,
+			    conf_str_name)
 };
 
 /* routes = ( { ... } ) */
@@ -222,6 +249,18 @@ static int	conf_default_msgtype(enum framing);
 static void	conf_where(char *, size_t, struct conf_loader *,
 		    const config_setting_t *, const config_setting_t *);
 static void	conf_free(struct conf *);
+static void	conf_ids(struct conf_loader *, struct conf *,
+		    const config_setting_t **);
+static int	conf_uid(struct conf_loader *, const config_setting_t *,
+		    const char *, uid_t *, gid_t *);
+static int	conf_gid(struct conf_loader *, const config_setting_t *,
+		    const char *, gid_t *);
+static void	conf_listen_names(struct conf_loader *, struct conf *,
+		    const config_setting_t *);
+static void	conf_status(struct conf_loader *, struct conf *,
+		    const config_setting_t *);
+static int	conf_netmask(const char *, struct conf_netmask *);
+static int	conf_canon(const char *, char *, size_t);
 
 struct conf *
 conf_load(const char *path, conf_error_fn err, void *arg, int *nerrors)
@@ -267,6 +306,7 @@ conf_load(const char *path, conf_error_fn err, void *arg, int *nerrors)
 		goto done;
 	}
 	conf->c_refs = 1;
+	conf->c_log_level = 2;		/* info */
 	conf_defaults(conf_top_keys, TK_N, conf);
 	conf_defaults(conf_limit_keys, CONF_NLIMITS, &conf->c_limits);
 
@@ -280,6 +320,11 @@ conf_load(const char *path, conf_error_fn err, void *arg, int *nerrors)
 		    CONF_NLIMITS, "limits", &conf->c_limits, NULL);
 	conf_listens(&ld, conf, found[TK_LISTEN]);
 	conf_routes(&ld, conf, found[TK_ROUTES]);
+	conf_ids(&ld, conf, found);
+	conf_listen_names(&ld, conf, found[TK_LISTEN]);
+	if (found[TK_STATUS] != NULL &&
+	    conf_type_ok(&conf_top_keys[TK_STATUS], found[TK_STATUS]))
+		conf_status(&ld, conf, found[TK_STATUS]);
 
  done:
 	conf_flush(&ld);
@@ -703,6 +748,8 @@ conf_listen(struct conf_loader *ld, struct conf_listen *l,
 	const config_setting_t	*found[LK_N];
 
 	l->l_line = conf_line(s);
+	l->l_uid = (uid_t)-1;
+	l->l_gid = (gid_t)-1;
 	if (s->type != CONFIG_TYPE_GROUP) {
 		conf_error(ld, s, "listen entry: expected a group { ... }, "
 		    "not %s", conf_typename(s->type));
@@ -728,9 +775,21 @@ conf_listen(struct conf_loader *ld, struct conf_listen *l,
 		if (found[LK_MODE] != NULL)
 			conf_error(ld, found[LK_MODE], "mode is only for "
 			    "unix listeners");
+		if (found[LK_OWNER] != NULL)
+			conf_error(ld, found[LK_OWNER], "owner is only for "
+			    "unix listeners");
+		if (found[LK_GROUP] != NULL)
+			conf_error(ld, found[LK_GROUP], "group is only for "
+			    "unix listeners");
 	} else {
 		l->l_kind = CONF_LISTEN_UNIX;
 		l->l_has_mode = found[LK_MODE] != NULL;
+		if (l->l_owner != NULL)
+			(void)conf_uid(ld, found[LK_OWNER], l->l_owner,
+			    &l->l_uid, NULL);
+		if (l->l_group != NULL)
+			(void)conf_gid(ld, found[LK_GROUP], l->l_group,
+			    &l->l_gid);
 		if (found[LK_PORT] != NULL)
 			conf_error(ld, found[LK_PORT], "port is only for "
 			    "address (TCP) listeners");
@@ -1117,6 +1176,341 @@ conf_str_token(struct conf_loader *ld, const config_setting_t *s,
 	return 0;
 }
 
+/* A user or group name: not empty; resolved after the walk. */
+static int
+conf_str_name(struct conf_loader *ld, const config_setting_t *s,
+    const char *v, void *dst)
+{
+	if (*v == '\0') {
+		conf_error(ld, s, "%s: empty name", config_setting_name(s));
+		return -1;
+	}
+	if ((*(char **)dst = conf_strdup(ld, v)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* The names of log.h's LOG_LVL_* levels, in their order. */
+static int
+conf_str_loglevel(struct conf_loader *ld, const config_setting_t *s,
+    const char *v, void *dst)
+{
+	static const char *const names[] = {
+		"error", "warning", "info", "debug"
+	};
+	char	 q[128];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(v, names[i]) == 0) {
+			*(int *)dst = (int)i;
+			return 0;
+		}
+	}
+	conf_error(ld, s, "unknown log_level %s (error, warning, info or "
+	    "debug)", conf_quote(q, sizeof(q), v));
+	return -1;
+}
+
+/* A status path prefix: a route-like path, kept without a trailing '/'. */
+static int
+conf_str_prefix(struct conf_loader *ld, const config_setting_t *s,
+    const char *v, void *dst)
+{
+	char	*p;
+	size_t	 len;
+
+	if (conf_str_path(ld, s, v, dst) == -1)
+		return -1;
+	p = *(char **)dst;
+	len = strlen(p);
+	while (len > 0 && p[len - 1] == '/')
+		p[--len] = '\0';
+	return 0;
+}
+
+/* Look a user up; *gid (if not NULL) gets its primary group. */
+static int
+conf_uid(struct conf_loader *ld, const config_setting_t *s, const char *name,
+    uid_t *uid, gid_t *gid)
+{
+	struct passwd	*pw;
+	char		 q[128];
+
+	errno = 0;
+	if ((pw = getpwnam(name)) == NULL) {
+		conf_error(ld, s, "unknown user %s", conf_quote(q, sizeof(q),
+		    name));
+		return -1;
+	}
+	*uid = pw->pw_uid;
+	if (gid != NULL)
+		*gid = pw->pw_gid;
+	return 0;
+}
+
+static int
+conf_gid(struct conf_loader *ld, const config_setting_t *s, const char *name,
+    gid_t *gid)
+{
+	struct group	*gr;
+	char		 q[128];
+
+	errno = 0;
+	if ((gr = getgrnam(name)) == NULL) {
+		conf_error(ld, s, "unknown group %s", conf_quote(q, sizeof(q),
+		    name));
+		return -1;
+	}
+	*gid = gr->gr_gid;
+	return 0;
+}
+
+/*
+ * user and group: resolved now, so that -t finds a typo and the drop
+ * after binding cannot fail on a lookup.  group alone is allowed (only
+ * the group is changed); user alone takes the user's primary group.
+ */
+static void
+conf_ids(struct conf_loader *ld, struct conf *conf,
+    const config_setting_t **found)
+{
+	conf->c_uid = (uid_t)-1;
+	conf->c_gid = (gid_t)-1;
+	if (conf->c_user != NULL)
+		(void)conf_uid(ld, found[TK_USER], conf->c_user, &conf->c_uid,
+		    &conf->c_gid);
+	if (conf->c_group != NULL)
+		(void)conf_gid(ld, found[TK_GROUP], conf->c_group,
+		    &conf->c_gid);
+}
+
+/*
+ * Canonical listener names: "ADDR:PORT" with the address as inet_ntop
+ * writes it ("[ADDR]:PORT" for IPv6), or "unix:PATH".  in is such a name
+ * as a user writes it; returns 0 and the canonical form in out, or -1.
+ */
+static int
+conf_canon(const char *in, char *out, size_t size)
+{
+	char		 addr[INET6_ADDRSTRLEN + 2], *end;
+	const char	*colon;
+	uint8_t		 a[16];
+	long		 port;
+	size_t		 len;
+	int		 af = AF_INET, n;
+
+	if (strncmp(in, "unix:", 5) == 0) {
+		n = snprintf(out, size, "%s", in);
+		return in[5] != '\0' && n > 0 && (size_t)n < size ? 0 : -1;
+	}
+	if ((colon = strrchr(in, ':')) == NULL)
+		return -1;
+	len = (size_t)(colon - in);
+	if (len >= 2 && in[0] == '[' && in[len - 1] == ']') {
+		in++;
+		len -= 2;
+		af = AF_INET6;
+	}
+	if (len == 0 || len >= sizeof(addr))
+		return -1;
+	memcpy(addr, in, len);
+	addr[len] = '\0';
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || errno != 0 || port < 1 ||
+	    port > 65535)
+		return -1;
+	if (inet_pton(af, addr, a) != 1)
+		return -1;
+	if (inet_ntop(af, a, addr, sizeof(addr)) == NULL)
+		return -1;
+	n = snprintf(out, size, af == AF_INET6 ? "[%s]:%ld" : "%s:%ld", addr,
+	    port);
+	return n > 0 && (size_t)n < size ? 0 : -1;
+}
+
+/*
+ * Give each listen entry its canonical name (how it is logged, how
+ * status.listen names it and how reload and socket activation match
+ * sockets to entries), and refuse the same socket twice.
+ */
+static void
+conf_listen_names(struct conf_loader *ld, struct conf *conf,
+    const config_setting_t *list)
+{
+	struct conf_listen	*l;
+	char			 buf[PATH_MAX + 64], tmp[PATH_MAX + 64];
+	char			 v6[INET6_ADDRSTRLEN + 2];
+	size_t			 i, j;
+
+	if (list == NULL || list->type != CONFIG_TYPE_LIST)
+		return;
+	for (i = 0; i < conf->c_nlistens; i++) {
+		l = &conf->c_listens[i];
+		if (l->l_kind == CONF_LISTEN_UNIX && l->l_unix != NULL)
+			snprintf(buf, sizeof(buf), "unix:%s", l->l_unix);
+		else if (l->l_kind == CONF_LISTEN_TCP && l->l_address != NULL &&
+		    l->l_port != 0) {
+			if (strchr(l->l_address, ':') != NULL) {
+				snprintf(v6, sizeof(v6), "[%s]", l->l_address);
+				snprintf(tmp, sizeof(tmp), "%s:%d", v6,
+				    l->l_port);
+			} else
+				snprintf(tmp, sizeof(tmp), "%s:%d",
+				    l->l_address, l->l_port);
+			if (conf_canon(tmp, buf, sizeof(buf)) == -1)
+				continue;
+		} else
+			continue;	/* reported already */
+		if ((l->l_name = conf_strdup(ld, buf)) == NULL)
+			return;
+		for (j = 0; j < i; j++) {
+			if (conf->c_listens[j].l_name == NULL ||
+			    strcmp(conf->c_listens[j].l_name, l->l_name) != 0)
+				continue;
+			conf_error(ld, config_setting_get_elem(list,
+			    (unsigned int)i), "listen entry %s is a duplicate "
+			    "(first defined on line %d)", l->l_name,
+			    conf->c_listens[j].l_line);
+			break;
+		}
+	}
+}
+
+/* "ADDR" or "ADDR/BITS" (IPv4 or IPv6), or "unix". */
+static int
+conf_netmask(const char *v, struct conf_netmask *m)
+{
+	char		 addr[INET6_ADDRSTRLEN + 1], *end;
+	const char	*slash;
+	size_t		 len;
+	long		 bits = -1;
+
+	memset(m, 0, sizeof(*m));
+	if (strcmp(v, "unix") == 0) {
+		m->n_family = AF_UNIX;
+		return 0;
+	}
+	if ((slash = strchr(v, '/')) != NULL) {
+		errno = 0;
+		bits = strtol(slash + 1, &end, 10);
+		if (slash[1] == '\0' || *end != '\0' || errno != 0 || bits < 0)
+			return -1;
+		len = (size_t)(slash - v);
+	} else
+		len = strlen(v);
+	if (len == 0 || len >= sizeof(addr))
+		return -1;
+	memcpy(addr, v, len);
+	addr[len] = '\0';
+	if (inet_pton(AF_INET, addr, m->n_addr) == 1) {
+		m->n_family = AF_INET;
+		m->n_bits = bits == -1 ? 32 : (int)bits;
+		return m->n_bits <= 32 ? 0 : -1;
+	}
+	if (inet_pton(AF_INET6, addr, m->n_addr) == 1) {
+		m->n_family = AF_INET6;
+		m->n_bits = bits == -1 ? 128 : (int)bits;
+		return m->n_bits <= 128 ? 0 : -1;
+	}
+	return -1;
+}
+
+/*
+ * status = { path_prefix; allow; listen; }.  Without allow, only
+ * loopback and Unix-socket clients may ask; without listen, every
+ * listener serves the status paths.
+ */
+static void
+conf_status(struct conf_loader *ld, struct conf *conf,
+    const config_setting_t *group)
+{
+	static const char *const loopback[] = { "127.0.0.0/8", "::1", "unix" };
+	const config_setting_t	*found[STK_N], *s;
+	struct conf_status	*st;
+	struct conf_listen	*l;
+	char			 q[128], name[PATH_MAX + 64];
+	size_t			 i, j, n;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		conf_nomem(ld);
+		return;
+	}
+	conf->c_status = st;
+	st->st_line = conf_line(group);
+	conf_group(ld, group, conf_status_keys, STK_N, "status", st, found);
+	if (st->st_prefix == NULL && found[STK_PREFIX] == NULL &&
+	    (st->st_prefix = conf_strdup(ld, "/_wsgate")) == NULL)
+		return;
+
+	if (found[STK_ALLOW] != NULL && conf_type_ok(
+	    &conf_status_keys[STK_ALLOW], found[STK_ALLOW])) {
+		n = (size_t)config_setting_length(found[STK_ALLOW]);
+		if (n == 0)
+			conf_error(ld, found[STK_ALLOW], "allow is empty: "
+			    "leave it out for loopback only");
+	} else
+		n = sizeof(loopback) / sizeof(loopback[0]);
+	if (n > 0 && (st->st_allow = calloc(n, sizeof(*st->st_allow))) ==
+	    NULL) {
+		conf_nomem(ld);
+		return;
+	}
+	st->st_nallow = n;
+	for (i = 0; i < n; i++) {
+		if (found[STK_ALLOW] == NULL) {
+			(void)conf_netmask(loopback[i], &st->st_allow[i]);
+			continue;
+		}
+		s = config_setting_get_elem(found[STK_ALLOW], (unsigned int)i);
+		if (s->type != CONFIG_TYPE_STRING) {
+			conf_error(ld, s, "allow: expected a string, not %s",
+			    conf_typename(s->type));
+			continue;
+		}
+		if (conf_netmask(config_setting_get_string(s),
+		    &st->st_allow[i]) == -1)
+			conf_error(ld, s, "allow: %s is not an address, "
+			    "ADDRESS/BITS or \"unix\"", conf_quote(q, sizeof(q),
+			    config_setting_get_string(s)));
+	}
+
+	if (found[STK_LISTEN] == NULL || !conf_type_ok(
+	    &conf_status_keys[STK_LISTEN], found[STK_LISTEN])) {
+		for (i = 0; i < conf->c_nlistens; i++)
+			conf->c_listens[i].l_status = 1;
+		return;
+	}
+	n = (size_t)config_setting_length(found[STK_LISTEN]);
+	if (n == 0)
+		conf_error(ld, found[STK_LISTEN], "listen is empty: leave it "
+		    "out to serve the status paths on every listener");
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(found[STK_LISTEN], (unsigned int)i);
+		if (s->type != CONFIG_TYPE_STRING) {
+			conf_error(ld, s, "listen: expected a string, not %s",
+			    conf_typename(s->type));
+			continue;
+		}
+		l = NULL;
+		if (conf_canon(config_setting_get_string(s), name,
+		    sizeof(name)) == 0)
+			for (j = 0; j < conf->c_nlistens && l == NULL; j++)
+				if (conf->c_listens[j].l_name != NULL &&
+				    strcmp(conf->c_listens[j].l_name, name) == 0)
+					l = &conf->c_listens[j];
+		if (l == NULL) {
+			conf_error(ld, s, "status listen %s names no listen "
+			    "entry (write \"ADDRESS:PORT\", \"[ADDRESS]:PORT\" "
+			    "or \"unix:PATH\")", conf_quote(q, sizeof(q),
+			    config_setting_get_string(s)));
+			continue;
+		}
+		l->l_status = 1;
+	}
+}
+
 static void
 conf_free(struct conf *conf)
 {
@@ -1128,6 +1522,9 @@ conf_free(struct conf *conf)
 	for (i = 0; i < conf->c_nlistens; i++) {
 		free(conf->c_listens[i].l_address);
 		free(conf->c_listens[i].l_unix);
+		free(conf->c_listens[i].l_owner);
+		free(conf->c_listens[i].l_group);
+		free(conf->c_listens[i].l_name);
 	}
 	free(conf->c_listens);
 	for (i = 0; i < conf->c_nroutes; i++) {
@@ -1144,6 +1541,13 @@ conf_free(struct conf *conf)
 		free(r->r_backend.b_path);
 	}
 	free(conf->c_routes);
+	if (conf->c_status != NULL) {
+		free(conf->c_status->st_prefix);
+		free(conf->c_status->st_allow);
+		free(conf->c_status);
+	}
+	free(conf->c_user);
+	free(conf->c_group);
 	free(conf->c_path);
 	free(conf);
 }
@@ -1168,6 +1572,18 @@ conf_unref(struct conf *conf)
 		return;
 	if (__atomic_sub_fetch(&conf->c_refs, 1, __ATOMIC_ACQ_REL) == 0)
 		conf_free(conf);
+}
+
+const struct conf_listen *
+conf_listen_find(const struct conf *conf, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < conf->c_nlistens; i++)
+		if (conf->c_listens[i].l_name != NULL &&
+		    strcmp(conf->c_listens[i].l_name, name) == 0)
+			return &conf->c_listens[i];
+	return NULL;
 }
 
 const struct conf_route *

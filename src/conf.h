@@ -28,6 +28,13 @@ struct conf_listen {
 	char			*l_unix;	/* UNIX: socket path */
 	mode_t			 l_mode;	/* UNIX: permissions */
 	int			 l_has_mode;	/* UNIX: mode was given */
+	char			*l_owner;	/* UNIX: owner user name, or NULL */
+	char			*l_group;	/* UNIX: group name, or NULL */
+	uid_t			 l_uid;		/* UNIX: (uid_t)-1 if no owner */
+	gid_t			 l_gid;		/* UNIX: (gid_t)-1 if no group */
+	char			*l_name;	/* canonical: "127.0.0.1:80",
+						   "[::1]:80", "unix:/path"; unique */
+	int			 l_status;	/* status paths served here */
 	int			 l_line;	/* where it was defined */
 };
 
@@ -67,6 +74,22 @@ struct conf_limits {
 	unsigned int		 close_timeout_ms;	/* 5000 */
 };
 
+/* An allow-list entry of the status group: an address and prefix length. */
+struct conf_netmask {
+	int			 n_family;	/* AF_INET, AF_INET6, or AF_UNIX
+						   for "unix" (any Unix client) */
+	uint8_t			 n_addr[16];	/* network byte order */
+	int			 n_bits;	/* prefix length */
+};
+
+/* status = { ... }: the health and metrics endpoints. */
+struct conf_status {
+	char			*st_prefix;	/* "/_wsgate", no trailing '/' */
+	struct conf_netmask	*st_allow;	/* who may ask */
+	size_t			 st_nallow;
+	int			 st_line;
+};
+
 struct conf {
 	int			 c_refs;	/* atomic; see conf_ref() */
 	char			*c_path;	/* the file it came from */
@@ -76,6 +99,13 @@ struct conf {
 	size_t			 c_nroutes;
 	int			 c_workers;	/* default: number of online CPUs */
 	struct conf_limits	 c_limits;
+	char			*c_user;	/* drop to this user, or NULL */
+	char			*c_group;	/* and this group, or NULL */
+	uid_t			 c_uid;		/* resolved at load */
+	gid_t			 c_gid;		/* c_group's, else c_user's */
+	int			 c_log_level;	/* 0 error .. 3 debug (LOG_LVL_*);
+						   default 2, info */
+	struct conf_status	*c_status;	/* NULL: no status endpoints */
 };
 
 /*
@@ -97,6 +127,10 @@ struct conf	*conf_load(const char *path, conf_error_fn err, void *arg,
 /* Take and drop a reference (thread-safe).  The last unref frees it all. */
 struct conf	*conf_ref(struct conf *);
 void		 conf_unref(struct conf *);
+
+/* The listen entry whose canonical l_name is name, or NULL. */
+const struct conf_listen *conf_listen_find(const struct conf *,
+		    const char *name);
 
 /* The route whose path equals path[0..len), or NULL. */
 const struct conf_route *conf_route_find(const struct conf *,

@@ -1,8 +1,11 @@
 /*
  * Logging: one line per event on stderr, with a level.  A line is built in
  * a buffer and written with one write(2), so lines from worker threads
- * never interleave.
+ * never interleave.  When stderr is systemd's journal stream, each line
+ * starts with the syslog priority ("<3>") that journald understands.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,24 +15,60 @@
 
 #include "log.h"
 
-static int	 log_level = LOG_LVL_INFO;	/* set once at start-up */
+/* Read by every thread, set by the main thread (start-up and reload). */
+static int	 log_level = LOG_LVL_INFO;
+static int	 log_journal;		/* stderr is the journal: "<N>" */
 
 static const char *const log_names[] = {
 	"error", "warning", "info", "debug"
 };
 
+/* syslog priorities: LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG */
+static const char *const log_prio[] = {
+	"<3>", "<4>", "<6>", "<7>"
+};
+
 static void	 vlog(int, int, const char *, va_list);
+
+/*
+ * systemd sets JOURNAL_STREAM to "DEVICE:INODE" of the stream it connected
+ * to stdout and stderr.  It is inherited by children that may have had
+ * stderr redirected, so the prefixes are used only when stderr is still
+ * that stream.
+ */
+void
+log_init(void)
+{
+	const char		*js;
+	struct stat		 st;
+	unsigned long long	 dev, ino;
+
+	log_journal = 0;
+	if ((js = getenv("JOURNAL_STREAM")) == NULL ||
+	    sscanf(js, "%llu:%llu", &dev, &ino) != 2)
+		return;
+	if (fstat(STDERR_FILENO, &st) == -1)
+		return;
+	log_journal = (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
+int
+log_journald(void)
+{
+	return log_journal;
+}
 
 void
 log_setlevel(int level)
 {
-	log_level = level;
+	__atomic_store_n(&log_level, level, __ATOMIC_RELAXED);
 }
 
 int
 log_getlevel(void)
 {
-	return log_level;
+	return __atomic_load_n(&log_level, __ATOMIC_RELAXED);
 }
 
 int
@@ -50,9 +89,10 @@ vlog(int level, int with_errno, const char *fmt, va_list ap)
 	int	 saved_errno = errno;
 	int	 n, m;
 
-	if (level > log_level)
+	if (level > log_getlevel())
 		return;
-	n = snprintf(buf, sizeof(buf), "%s: ", log_names[level]);
+	n = snprintf(buf, sizeof(buf), "%s%s: ", log_journal ?
+	    log_prio[level] : "", log_names[level]);
 	m = vsnprintf(buf + n, sizeof(buf) - n, fmt, ap);
 	if (m < 0)
 		m = 0;

@@ -1,5 +1,6 @@
 /*
- * Logging to stderr, one line per event: "LEVEL: message".
+ * Logging to stderr, one line per event: "LEVEL: message", preceded by
+ * the syslog priority ("<6>info: ...") when stderr is the journal.
  * Thread-safe: each line is formatted into a buffer and written with one
  * write(2).  log_warn() appends strerror(errno) and keeps errno intact.
  */
@@ -14,7 +15,13 @@
 #define LOG_LVL_INFO	2
 #define LOG_LVL_DEBUG	3
 
-void	log_setlevel(int);
+/*
+ * Look at JOURNAL_STREAM (once, at start-up, before any thread): if stderr
+ * is systemd's journal stream, lines get "<N>" priority prefixes.
+ */
+void	log_init(void);
+int	log_journald(void);	/* 1 if the prefixes are on */
+void	log_setlevel(int);	/* LOG_LVL_*: lines above it are dropped */
 int	log_getlevel(void);
 int	log_level_from_name(const char *);	/* -1 if unknown */
 
