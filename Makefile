@@ -117,4 +117,6 @@ clean:
 	rm -f $(PROG) $(OBJS) $(OBJS:.o=.d) $(UNIT_BINS) $(BACKENDS) \
 	    tests/unit/*.d tests/backends/*.d .build-flags
 
+include tests/fuzz/fuzz.mk
+
 -include $(OBJS:.o=.d)
