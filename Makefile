@@ -22,7 +22,8 @@ CFLAGS		?= -O2 -g
 WARN		 = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 		   -Wmissing-declarations -Wshadow -Wpointer-arith \
 		   -Wsign-compare -Wcast-qual
-PKGS		 = libevent_core libevent_openssl libevent_pthreads openssl libconfig
+PKGS		 = libevent_core libevent_openssl libevent_pthreads openssl libconfig \
+		   libsystemd
 CHECK_PKGS	 = check
 
 ifeq ($(SANITIZE),1)
@@ -42,7 +43,7 @@ PURE_SRCS	 = src/utf8.c src/ws.c src/framing.c src/http.c
 # conf.c holds libconfig; the I/O glue holds libevent.
 CONF_SRCS	 = src/conf.c
 IO_SRCS		 = src/wsgated.c src/log.c src/worker.c src/listener.c \
-		   src/conn.c src/backend.c src/relay.c
+		   src/conn.c src/backend.c src/relay.c src/metrics.c
 SRCS		 = $(PURE_SRCS) $(CONF_SRCS) $(IO_SRCS)
 OBJS		 = $(SRCS:.c=.o)
 PURE_OBJS	 = $(PURE_SRCS:.c=.o) $(CONF_SRCS:.c=.o)

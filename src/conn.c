@@ -64,7 +64,8 @@ conn_peer_name(char *buf, size_t size, const struct sockaddr *sa, int salen)
 }
 
 void
-conn_accept(struct worker *w, int fd, const struct sockaddr *sa, int salen)
+conn_accept(struct worker *w, struct listener *l, int fd,
+    const struct sockaddr *sa, int salen)
 {
 	struct gate		*g = w->w_gate;
 	struct conn		*c;
@@ -79,6 +80,7 @@ conn_accept(struct worker *w, int fd, const struct sockaddr *sa, int salen)
 	c->c_id = atomic_fetch_add(&g->g_nextid, 1) + 1;
 	c->c_worker = w;
 	c->c_conf = gate_conf(g);
+	c->c_listen = conf_listen_find(c->c_conf, l->l_name);
 	c->c_close_by = "";
 	conn_peer_name(c->c_peer, sizeof(c->c_peer), sa, salen);
 	gettimeofday(&c->c_start, NULL);
@@ -215,6 +217,7 @@ conn_refuse(struct conn *c, int status, const char *reason,
 	size_t	 n;
 
 	c->c_status = status;
+	metrics_handshake_failure(c->c_worker->w_metrics, status);
 	snprintf(c->c_close_reason, sizeof(c->c_close_reason), "%s", reason);
 	log_info("#%" PRIu64 " %s: %d %s: %s%s%s", c->c_id, c->c_peer, status,
 	    http_status_text(status), reason, c->c_target[0] ? " " : "",
@@ -262,6 +265,8 @@ conn_http_read(struct conn *c)
 	}
 	log_printable(c->c_target, sizeof(c->c_target), req.target,
 	    req.target_len);
+	if (metrics_http(c, &req))	/* the status paths */
+		return;
 	if (http_handshake(&req, c->c_conf, &hs) != 101) {
 		conn_refuse(c, hs.h_status, hs.h_reason, hs.h_extra, hs.h_body);
 		return;
@@ -274,9 +279,13 @@ conn_http_read(struct conn *c)
 	c->c_route = hs.h_route;
 	c->c_backend = hs.h_backend;
 	c->c_subproto = hs.h_subprotocol;
+	c->c_mroute = metrics_route(c->c_worker->w_metrics,
+	    c->c_route->r_path);
 
 	/* Connect first, so a dead backend is a 502, not a dropped socket. */
 	if ((fd = backend_connect(c, &status)) == -1) {
+		if (c->c_mroute != NULL)
+			metrics_add(&c->c_mroute->mr_connect_fail, 1);
 		conn_refuse(c, status, status == 503 ? "backend busy" :
 		    "backend unreachable", NULL, status == 503 ?
 		    "backend busy, try again later" : "backend unreachable");
@@ -290,6 +299,8 @@ conn_http_read(struct conn *c)
 	}
 	evbuffer_drain(in, end);	/* pipelined frames stay */
 	c->c_status = 101;
+	if (c->c_mroute != NULL)
+		metrics_add(&c->c_mroute->mr_opened, 1);
 	relay_start(c, hs.h_accept);
 }
 
@@ -518,21 +529,30 @@ conn_free(struct conn *c)
 {
 	struct worker	*w = c->c_worker;
 	struct timeval	 now, d;
+	unsigned int	 code;
 
 	gettimeofday(&now, NULL);
 	timersub(&now, &c->c_start, &d);
-	if (c->c_status == 101)
-		log_info("#%" PRIu64 " %s: closed %s subprotocol=%s backend=%s"
-		    " duration=%ld.%03lds in=%" PRIu64 "/%" PRIu64
-		    " out=%" PRIu64 "/%" PRIu64 " close=%u by=%s reason=\"%s\"",
-		    c->c_id, c->c_peer, c->c_target,
+	/* The code sent; an empty close frame is 1005, none at all 1006. */
+	code = !c->c_close_sent ? WS_CLOSE_ABNORMAL : c->c_close_code != 0 ?
+	    c->c_close_code : WS_CLOSE_NO_STATUS;
+	if (c->c_status == 101) {
+		if (c->c_mroute != NULL)
+			metrics_add(&c->c_mroute->mr_closed, 1);
+		metrics_close_code(w->w_metrics, code);
+		/* The access line: one per connection, at info level. */
+		log_info("#%" PRIu64 " %s: closed route=%s target=%s"
+		    " subprotocol=%s backend=%s duration=%ld.%03lds"
+		    " msgs_in=%" PRIu64 " bytes_in=%" PRIu64
+		    " msgs_out=%" PRIu64 " bytes_out=%" PRIu64
+		    " close=%u by=%s reason=\"%s\"",
+		    c->c_id, c->c_peer, c->c_route->r_path, c->c_target,
 		    c->c_subproto != NULL ? c->c_subproto : "-",
 		    c->c_backend->b_path, (long)d.tv_sec,
 		    (long)d.tv_usec / 1000, c->c_msgs_in, c->c_bytes_in,
-		    c->c_msgs_out, c->c_bytes_out,
-		    c->c_close_sent ? c->c_close_code : WS_CLOSE_ABNORMAL,
+		    c->c_msgs_out, c->c_bytes_out, code,
 		    c->c_close_by[0] ? c->c_close_by : "-", c->c_close_reason);
-	else
+	} else
 		log_debug("#%" PRIu64 " %s: closed status=%d duration=%ld.%03lds"
 		    " reason=\"%s\"", c->c_id, c->c_peer, c->c_status,
 		    (long)d.tv_sec, (long)d.tv_usec / 1000, c->c_close_reason);

@@ -143,6 +143,7 @@ relay_send_message(struct conn *c, int opcode, struct evbuffer *msg)
 	evbuffer_add_buffer(out, msg);
 	c->c_msgs_out++;
 	c->c_bytes_out += len;
+	metrics_message(c->c_mroute, METRICS_OUT, len);
 	relay_touch(c);
 }
 
@@ -258,6 +259,7 @@ relay_client_message(struct conn *c, int opcode)
 	}
 	c->c_msgs_in++;
 	c->c_bytes_in += len;
+	metrics_message(c->c_mroute, METRICS_IN, len);
 	relay_touch(c);
 	out = bufferevent_get_output(c->c_bbev);
 	n = framing_encode_prefix(mode, hdr, opcode == WS_OP_TEXT ?

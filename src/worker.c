@@ -2,8 +2,12 @@
  * Workers: one event loop per thread, each with its own evconnlistener on
  * every listening socket, its own connections and its own counters.  A
  * connection never moves between threads; the only shared state is the
- * config pointer (behind g_lock, reference-counted) and the atomic
- * connection count.
+ * config pointer and the listener set (behind g_lock, reference-counted)
+ * and the atomic connection count.
+ *
+ * A reload that adds or removes listeners changes the gate's set and
+ * wakes each worker (worker_sync()); the worker, in its own thread, then
+ * makes its evconnlisteners match the set.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -27,6 +31,10 @@ static void	 worker_accept_timercb(evutil_socket_t, short, void *);
 static void	 worker_stopcb(evutil_socket_t, short, void *);
 static void	 worker_stop_timercb(evutil_socket_t, short, void *);
 static void	 worker_accept_resume(struct worker *);
+static void	 worker_synccb(evutil_socket_t, short, void *);
+static void	 worker_beatcb(evutil_socket_t, short, void *);
+static int	 worker_listen(struct worker *);
+static void	 worker_unlisten(struct worker *, size_t);
 
 /* A reference to the current config snapshot; the caller unrefs it. */
 struct conf *
@@ -43,41 +51,158 @@ gate_conf(struct gate *g)
 int
 worker_init(struct worker *w, struct gate *g, int id)
 {
-	size_t	 i;
+	struct timeval	 tv;
 
 	memset(w, 0, sizeof(*w));
 	w->w_id = id;
 	w->w_gate = g;
 	TAILQ_INIT(&w->w_conns);
+	atomic_init(&w->w_beat, 0);
 	if ((w->w_base = event_base_new()) == NULL) {
 		log_warnx("worker %d: event_base_new failed", id);
 		return -1;
 	}
-	if ((w->w_lev = calloc(g->g_nlisteners, sizeof(*w->w_lev))) == NULL) {
-		log_warn("worker %d: calloc", id);
+	if ((w->w_metrics = metrics_new()) == NULL) {
+		log_warn("worker %d: metrics", id);
 		return -1;
-	}
-	w->w_nlev = g->g_nlisteners;
-	for (i = 0; i < g->g_nlisteners; i++) {
-		/* The socket is shared: never closed by the listener. */
-		if ((w->w_lev[i] = evconnlistener_new(w->w_base,
-		    worker_acceptcb, w, LEV_OPT_CLOSE_ON_EXEC, -1,
-		    g->g_listeners[i].l_fd)) == NULL) {
-			log_warnx("worker %d: evconnlistener_new failed", id);
-			return -1;
-		}
-		evconnlistener_set_error_cb(w->w_lev[i], worker_accept_errorcb);
 	}
 	if ((w->w_accept_timer = evtimer_new(w->w_base,
 	    worker_accept_timercb, w)) == NULL ||
 	    (w->w_stop_ev = event_new(w->w_base, -1, 0, worker_stopcb,
 	    w)) == NULL ||
 	    (w->w_stop_timer = evtimer_new(w->w_base, worker_stop_timercb,
-	    w)) == NULL) {
+	    w)) == NULL ||
+	    (w->w_sync_ev = event_new(w->w_base, -1, 0, worker_synccb,
+	    w)) == NULL ||
+	    (w->w_beat_ev = event_new(w->w_base, -1, EV_PERSIST,
+	    worker_beatcb, w)) == NULL) {
 		log_warnx("worker %d: event_new failed", id);
 		return -1;
 	}
-	return 0;
+	if (g->g_beat_usec > 0) {
+		tv.tv_sec = g->g_beat_usec / 1000000;
+		tv.tv_usec = g->g_beat_usec % 1000000;
+		evtimer_add(w->w_beat_ev, &tv);
+	}
+	return worker_listen(w);
+}
+
+/*
+ * Make this worker's evconnlisteners match the gate's listener set: drop
+ * those whose listener left the set, add one for each new listener.  Run
+ * by the main thread before the worker starts, then only by the worker.
+ */
+static int
+worker_listen(struct worker *w)
+{
+	struct gate		*g = w->w_gate;
+	struct listener		**set;
+	struct worker_lev	*wl, **nlev;
+	size_t			 i, j, n;
+	int			 rv = 0;
+
+	pthread_mutex_lock(&g->g_lock);
+	n = g->g_nlisteners;
+	if ((set = calloc(n + 1, sizeof(*set))) == NULL) {
+		pthread_mutex_unlock(&g->g_lock);
+		log_warn("worker %d: calloc", w->w_id);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		set[i] = listener_ref(g->g_listeners[i]);
+	pthread_mutex_unlock(&g->g_lock);
+
+	for (j = 0; j < w->w_nlev; ) {
+		for (i = 0; i < n; i++)
+			if (set[i] == w->w_lev[j]->wl_listener)
+				break;
+		if (i == n)
+			worker_unlisten(w, j);	/* moves the last one to j */
+		else
+			j++;
+	}
+	if ((nlev = reallocarray(w->w_lev, w->w_nlev + n + 1,
+	    sizeof(*w->w_lev))) == NULL) {
+		log_warn("worker %d: reallocarray", w->w_id);
+		rv = -1;
+		goto done;
+	}
+	w->w_lev = nlev;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < w->w_nlev; j++)
+			if (w->w_lev[j]->wl_listener == set[i])
+				break;
+		if (j < w->w_nlev)
+			continue;
+		if ((wl = calloc(1, sizeof(*wl))) == NULL) {
+			log_warn("worker %d: calloc", w->w_id);
+			rv = -1;
+			continue;
+		}
+		wl->wl_worker = w;
+		wl->wl_listener = listener_ref(set[i]);
+		/* The socket is shared: never closed by the listener. */
+		if ((wl->wl_lev = evconnlistener_new(w->w_base,
+		    worker_acceptcb, wl, LEV_OPT_CLOSE_ON_EXEC, -1,
+		    set[i]->l_fd)) == NULL) {
+			log_warnx("worker %d: evconnlistener_new failed on %s",
+			    w->w_id, set[i]->l_name);
+			listener_unref(wl->wl_listener);
+			free(wl);
+			rv = -1;
+			continue;
+		}
+		evconnlistener_set_error_cb(wl->wl_lev, worker_accept_errorcb);
+		if (w->w_accept_paused)
+			evconnlistener_disable(wl->wl_lev);
+		w->w_lev[w->w_nlev++] = wl;
+	}
+ done:
+	for (i = 0; i < n; i++)
+		listener_unref(set[i]);
+	free(set);
+	return rv;
+}
+
+/* Stop watching w_lev[j]; the last entry takes its place. */
+static void
+worker_unlisten(struct worker *w, size_t j)
+{
+	struct worker_lev	*wl = w->w_lev[j];
+
+	evconnlistener_free(wl->wl_lev);
+	listener_unref(wl->wl_listener);
+	free(wl);
+	w->w_lev[j] = w->w_lev[--w->w_nlev];
+}
+
+/* From the main thread, after a reload changed the listener set. */
+void
+worker_sync(struct worker *w)
+{
+	event_active(w->w_sync_ev, EV_TIMEOUT, 0);
+}
+
+static void
+worker_synccb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+
+	(void)fd;
+	(void)what;
+	if (!w->w_stopping)
+		(void)worker_listen(w);
+}
+
+/* The loop is turning: the main thread's watchdog looks at w_beat. */
+static void
+worker_beatcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker	*w = arg;
+
+	(void)fd;
+	(void)what;
+	atomic_fetch_add_explicit(&w->w_beat, 1, memory_order_relaxed);
 }
 
 static void *
@@ -123,15 +248,12 @@ worker_stopcb(evutil_socket_t fd, short what, void *arg)
 	struct conn	*c, *next;
 	struct conf	*conf;
 	struct timeval	 tv;
-	size_t		 i;
 
 	(void)fd;
 	(void)what;
 	w->w_stopping = 1;
-	for (i = 0; i < w->w_nlev; i++) {
-		evconnlistener_free(w->w_lev[i]);
-		w->w_lev[i] = NULL;
-	}
+	while (w->w_nlev > 0)
+		worker_unlisten(w, w->w_nlev - 1);
 	evtimer_del(w->w_accept_timer);
 	for (c = TAILQ_FIRST(&w->w_conns); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, c_entry);
@@ -181,10 +303,10 @@ static void
 worker_acceptcb(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	struct worker	*w = arg;
+	struct worker_lev *wl = arg;
 
 	(void)lev;
-	conn_accept(w, fd, sa, salen);
+	conn_accept(wl->wl_worker, wl->wl_listener, fd, sa, salen);
 }
 
 /*
@@ -195,7 +317,8 @@ worker_acceptcb(struct evconnlistener *lev, evutil_socket_t fd,
 static void
 worker_accept_errorcb(struct evconnlistener *lev, void *arg)
 {
-	struct worker	*w = arg;
+	struct worker_lev *wl = arg;
+	struct worker	*w = wl->wl_worker;
 	struct timeval	 tv;
 	int		 err = EVUTIL_SOCKET_ERROR();
 	size_t		 i;
@@ -212,8 +335,7 @@ worker_accept_errorcb(struct evconnlistener *lev, void *arg)
 	log_warn("worker %d: accept paused", w->w_id);
 	w->w_accept_paused = 1;
 	for (i = 0; i < w->w_nlev; i++)
-		if (w->w_lev[i] != NULL)
-			evconnlistener_disable(w->w_lev[i]);
+		evconnlistener_disable(w->w_lev[i]->wl_lev);
 	tv.tv_sec = 0;
 	tv.tv_usec = ACCEPT_RETRY_MS * 1000;
 	evtimer_add(w->w_accept_timer, &tv);
@@ -227,8 +349,7 @@ worker_accept_resume(struct worker *w)
 	w->w_accept_paused = 0;
 	evtimer_del(w->w_accept_timer);
 	for (i = 0; i < w->w_nlev; i++)
-		if (w->w_lev[i] != NULL)
-			evconnlistener_enable(w->w_lev[i]);
+		evconnlistener_enable(w->w_lev[i]->wl_lev);
 	log_debug("worker %d: accept resumed", w->w_id);
 }
 
@@ -247,14 +368,14 @@ worker_accept_timercb(evutil_socket_t fd, short what, void *arg)
 void
 worker_free(struct worker *w)
 {
-	size_t	 i;
-
-	if (w->w_lev != NULL) {
-		for (i = 0; i < w->w_nlev; i++)
-			if (w->w_lev[i] != NULL)
-				evconnlistener_free(w->w_lev[i]);
-		free(w->w_lev);
-	}
+	while (w->w_nlev > 0)
+		worker_unlisten(w, w->w_nlev - 1);
+	free(w->w_lev);
+	if (w->w_sync_ev != NULL)
+		event_free(w->w_sync_ev);
+	if (w->w_beat_ev != NULL)
+		event_free(w->w_beat_ev);
+	metrics_free(w->w_metrics);
 	if (w->w_accept_timer != NULL)
 		event_free(w->w_accept_timer);
 	if (w->w_stop_ev != NULL)

@@ -17,6 +17,7 @@
 
 #include "conf.h"
 #include "framing.h"
+#include "metrics.h"
 #include "ws.h"
 
 struct event_base;
@@ -29,29 +30,47 @@ struct evconnlistener;
 #define TARGET_LOG_LEN	128
 
 /*
- * A listening socket, opened once by the main thread (so that binding is
- * done before any worker runs) and watched by every worker.
+ * A listening socket, opened (or taken from systemd) by the main thread,
+ * and watched by every worker.  It is reference-counted: the gate holds
+ * one reference while the socket is in the configuration, and each worker
+ * one while it watches it; the last listener_unref() closes it, so a
+ * listener removed by a reload is closed only after every worker has
+ * dropped its evconnlistener.  l_name is the canonical name of its listen
+ * entry (conf_listen.l_name): a connection finds the settings of its
+ * listener in its own config snapshot with conf_listen_find().
  */
 struct listener {
 	int			 l_fd;
-	const struct conf_listen *l_conf;
-	char			 l_name[PEER_LEN + 108];
+	int			 l_refs;	/* atomic */
+	int			 l_activated;	/* from systemd: never unlinked */
+	int			 l_unix;	/* a Unix socket: unlink at close */
+	char			 l_path[108];	/* Unix socket path */
+	char			 l_name[PEER_LEN + 116];
 };
 
 /*
  * Process-wide state shared by the workers: the current config snapshot
- * (swapped whole under g_lock on reload; readers take a reference), the
- * listening sockets and the connection count that max_connections bounds.
+ * and the set of listeners (both swapped whole under g_lock on reload;
+ * readers take references), and the connection count that
+ * max_connections bounds.
  */
 struct gate {
 	pthread_mutex_t		 g_lock;
 	struct conf		*g_conf;
-	struct listener		*g_listeners;
+	struct listener		**g_listeners;	/* g_lock */
 	size_t			 g_nlisteners;
 	struct worker		*g_workers;
 	int			 g_nworkers;
 	atomic_uint		 g_nconns;
 	atomic_uint_fast64_t	 g_nextid;
+	uint64_t		 g_beat_usec;	/* worker heartbeat, 0 = off */
+};
+
+/* One worker's evconnlistener on one listener. */
+struct worker_lev {
+	struct worker		*wl_worker;
+	struct listener		*wl_listener;	/* holds a reference */
+	struct evconnlistener	*wl_lev;
 };
 
 /*
@@ -62,8 +81,12 @@ struct worker {
 	struct gate		*w_gate;
 	pthread_t		 w_thread;
 	struct event_base	*w_base;
-	struct evconnlistener	**w_lev;	/* one per gate listener */
+	struct worker_lev	**w_lev;	/* one per gate listener */
 	size_t			 w_nlev;
+	struct event		*w_sync_ev;	/* listeners changed (reload) */
+	struct event		*w_beat_ev;	/* heartbeat for the watchdog */
+	atomic_uint		 w_beat;
+	struct metrics		*w_metrics;	/* written by this thread only */
 	int			 w_accept_paused; /* out of descriptors */
 	struct event		*w_accept_timer;
 	struct event		*w_stop_ev;	/* activated by the main thread */
@@ -103,6 +126,9 @@ struct conn {
 	uint64_t		 c_id;
 	struct worker		*c_worker;
 	struct conf		*c_conf;
+	const struct conf_listen *c_listen;	/* its listener's entry in
+						   c_conf, or NULL if gone */
+	struct metrics_route	*c_mroute;	/* counters of its route */
 	enum conn_state		 c_state;
 	char			 c_peer[PEER_LEN];
 	struct timeval		 c_start;
@@ -157,17 +183,22 @@ struct conn {
 /* worker.c */
 int	 worker_init(struct worker *, struct gate *, int);
 int	 worker_start(struct worker *);
+void	 worker_sync(struct worker *);
 void	 worker_stop(struct worker *);
 void	 worker_free(struct worker *);
 void	 worker_conn_gone(struct worker *);
 struct conf *gate_conf(struct gate *);
 
 /* listener.c */
-int	 listener_open(struct listener *, const struct conf_listen *);
-void	 listener_close(struct listener *);
+struct listener *listener_open(const struct conf_listen *);
+struct listener *listener_adopt(int, const char *);
+int	 listener_fd_name(int, char *, size_t);
+struct listener *listener_ref(struct listener *);
+void	 listener_unref(struct listener *);
 
 /* conn.c */
-void	 conn_accept(struct worker *, int, const struct sockaddr *, int);
+void	 conn_accept(struct worker *, struct listener *, int,
+	    const struct sockaddr *, int);
 void	 conn_set_state(struct conn *, enum conn_state);
 void	 conn_refuse(struct conn *, int, const char *, const char *,
 	    const char *);
