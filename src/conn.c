@@ -176,11 +176,17 @@ conn_set_state(struct conn *c, enum conn_state s)
 		/* One close deadline for the whole way out. */
 		if (old == CONN_HTTP || old == CONN_OPEN)
 			conn_timer_arm(c, lim->close_timeout_ms);
+		/*
+		 * Read the client again even if it was paused: nothing it
+		 * sends now is relayed, and its close frame must be seen.
+		 */
+		if (c->c_cbev != NULL && (c->c_cpaused || s == CONN_DRAINING)) {
+			bufferevent_enable(c->c_cbev, EV_READ);
+			c->c_cpaused = 0;
+		}
 		if (s == CONN_DRAINING && c->c_cbev != NULL) {
 			/* Discard input until the peer closes. */
 			bufferevent_setwatermark(c->c_cbev, EV_WRITE, 0, 0);
-			bufferevent_enable(c->c_cbev, EV_READ);
-			c->c_cpaused = 0;
 			conn_client_flushed(c);
 		}
 		break;

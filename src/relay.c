@@ -33,6 +33,7 @@ static void	relay_idlecb(evutil_socket_t, short, void *);
 static void	relay_client_message(struct conn *, int);
 static void	relay_client_close(struct conn *, const struct ws_event *);
 static void	relay_touch(struct conn *);
+static void	relay_client_throttle(struct conn *);
 
 static void
 relay_ms(struct timeval *tv, unsigned int ms)
@@ -234,12 +235,32 @@ out:
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
-	/* Backpressure: the backend is not keeping up. */
-	if (c->c_bbev != NULL && !c->c_bfinish && !c->c_cpaused &&
-	    evbuffer_get_length(bufferevent_get_output(c->c_bbev)) >=
-	    c->c_conf->c_limits.buffer_limit) {
+	relay_client_throttle(c);
+}
+
+/*
+ * Backpressure on the client's input: reading pauses while the backend's
+ * output holds buffer_limit bytes, and also while the client's own
+ * output does (pongs of a client that pings and never reads), and resumes
+ * when both are below it.
+ */
+static void
+relay_client_throttle(struct conn *c)
+{
+	size_t	 limit = c->c_conf->c_limits.buffer_limit;
+	int	 full;
+
+	if (c->c_cbev == NULL || c->c_state != CONN_OPEN)
+		return;
+	full = evbuffer_get_length(bufferevent_get_output(c->c_cbev)) >= limit ||
+	    (c->c_bbev != NULL && !c->c_bfinish &&
+	    evbuffer_get_length(bufferevent_get_output(c->c_bbev)) >= limit);
+	if (full && !c->c_cpaused) {
 		bufferevent_disable(c->c_cbev, EV_READ);
 		c->c_cpaused = 1;
+	} else if (!full && c->c_cpaused) {
+		bufferevent_enable(c->c_cbev, EV_READ);
+		c->c_cpaused = 0;
 	}
 }
 
@@ -310,6 +331,7 @@ relay_client_close(struct conn *c, const struct ws_event *ev)
 void
 relay_client_drained(struct conn *c)
 {
+	relay_client_throttle(c);
 	if (c->c_bpaused && c->c_bbev != NULL && !c->c_bfinish &&
 	    evbuffer_get_length(bufferevent_get_output(c->c_cbev)) <
 	    c->c_conf->c_limits.buffer_limit) {
@@ -341,11 +363,7 @@ relay_backend_drained(struct conn *c)
 			conn_backend_done(c);
 		return;
 	}
-	if (c->c_cpaused && c->c_cbev != NULL &&
-	    evbuffer_get_length(out) < c->c_conf->c_limits.buffer_limit) {
-		bufferevent_enable(c->c_cbev, EV_READ);
-		c->c_cpaused = 0;
-	}
+	relay_client_throttle(c);
 }
 
 /*
