@@ -15,6 +15,9 @@ PREFIX		?= /usr/local
 SYSCONFDIR	?= /etc
 SBINDIR		?= $(PREFIX)/sbin
 MANDIR		?= $(PREFIX)/share/man
+# Where systemd looks for system units; /lib/systemd/system without it.
+SYSTEMDUNITDIR	?= $(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir \
+		   systemd 2>/dev/null),/lib/systemd/system)
 PKG_CONFIG	?= pkg-config
 PYTHON		?= /usr/bin/python3
 
@@ -101,18 +104,34 @@ integration: $(PROG) $(BACKENDS)
 demo: $(PROG) $(BACKENDS)
 	@sh tests/demo.sh
 
+# The units name the installed paths: SBINDIR and SYSCONFDIR are
+# written into wsgated.service.  The config is installed only if there is
+# none; uninstall removes it only if it is still the shipped example.
 install: $(PROG)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
-	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/wsgate
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/wsgate \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 755 $(PROG) $(DESTDIR)$(SBINDIR)/$(PROG)
 	install -m 644 man/wsgated.8 $(DESTDIR)$(MANDIR)/man8/wsgated.8
 	install -m 644 man/wsgated.conf.5 $(DESTDIR)$(MANDIR)/man5/wsgated.conf.5
 	test -e $(DESTDIR)$(SYSCONFDIR)/wsgate/wsgated.conf || \
 	    install -m 644 conf/wsgated.conf $(DESTDIR)$(SYSCONFDIR)/wsgate/wsgated.conf
+	sed -e 's|/usr/local/sbin/wsgated|$(SBINDIR)/wsgated|g' \
+	    -e 's|/etc/wsgate/|$(SYSCONFDIR)/wsgate/|g' systemd/wsgated.service \
+	    > $(DESTDIR)$(SYSTEMDUNITDIR)/wsgated.service.tmp
+	install -m 644 $(DESTDIR)$(SYSTEMDUNITDIR)/wsgated.service.tmp \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/wsgated.service
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/wsgated.service.tmp
+	install -m 644 systemd/wsgated.socket $(DESTDIR)$(SYSTEMDUNITDIR)/wsgated.socket
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/$(PROG) $(DESTDIR)$(MANDIR)/man8/wsgated.8 \
-	    $(DESTDIR)$(MANDIR)/man5/wsgated.conf.5
+	    $(DESTDIR)$(MANDIR)/man5/wsgated.conf.5 \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/wsgated.service \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/wsgated.socket
+	! cmp -s conf/wsgated.conf $(DESTDIR)$(SYSCONFDIR)/wsgate/wsgated.conf || \
+	    rm -f $(DESTDIR)$(SYSCONFDIR)/wsgate/wsgated.conf
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/wsgate 2>/dev/null
 
 clean:
 	rm -f $(PROG) $(OBJS) $(OBJS:.o=.d) $(UNIT_BINS) $(BACKENDS) \

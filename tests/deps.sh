@@ -18,10 +18,15 @@ need_pc libevent_openssl libevent-dev
 need_pc libevent_pthreads libevent-dev
 need_pc openssl libssl-dev
 need_pc libconfig libconfig-dev
+need_pc libsystemd libsystemd-dev
 if [ "$what" = check ]; then
 	need_pc check check
 	/usr/bin/python3 -c 'import websockets' >/dev/null 2>&1 ||
 	    missing="$missing python3-websockets"
+	# the ops tests: unit files, man pages, /bin/kill in ExecReload
+	command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
+	command -v groff >/dev/null 2>&1 || missing="$missing groff-base"
+	[ -x /bin/kill ] || missing="$missing procps"
 fi
 [ -z "$missing" ] && exit 0
 
