@@ -54,12 +54,15 @@ PURE_OBJS	 = $(PURE_SRCS:.c=.o) $(CONF_SRCS:.c=.o)
 UNIT		 = utf8 ws framing http conf
 UNIT_BINS	 = $(UNIT:%=tests/unit/check_%)
 BACKENDS	 = tests/backends/echo-backend
+# wsbench and the backend `make bench` puts behind the gateways (bench/).
+BENCH_BINS	 = bench/wsbench bench/bench-backend
 
 MAN		 = man/wsgated.8 man/wsgated.conf.5
 
-.PHONY: all deps check unit integration demo install uninstall clean FORCE
+.PHONY: all deps check unit integration demo install uninstall clean FORCE \
+		   bench
 
-all: $(PROG) $(BACKENDS)
+all: $(PROG) $(BACKENDS) $(BENCH_BINS)
 
 deps:
 	@sh tests/deps.sh build
@@ -70,6 +73,7 @@ deps:
 	    echo '$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)' > $@
 
 $(OBJS) $(UNIT_BINS) $(BACKENDS): .build-flags
+$(BENCH_BINS): .build-flags
 
 $(PROG): $(OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(OBJS) $(LDADD)
@@ -80,6 +84,19 @@ $(PROG): $(OBJS)
 tests/backends/echo-backend: tests/backends/echo-backend.c | deps
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 	    $(shell $(PKG_CONFIG) --libs libevent_core)
+
+# wsbench reuses the pure codecs (ws.c, http.c's accept key).
+bench/wsbench: bench/wsbench.c bench/pattern.h $(PURE_OBJS) | deps
+	$(CC) $(ALL_CFLAGS) -o $@ bench/wsbench.c $(PURE_OBJS) $(ALL_LDFLAGS) \
+	    $(shell $(PKG_CONFIG) --libs libevent_core libevent_openssl openssl \
+	    libconfig) -lm
+
+bench/bench-backend: bench/bench-backend.c bench/pattern.h | deps
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ bench/bench-backend.c
+
+# wsgated against websockify and websocketd (BENCH_QUICK=1: about a minute).
+bench: $(PROG) $(BENCH_BINS)
+	$(PYTHON) bench/run.py
 
 # One Check binary per pure module; check_main.c runs the suite it is
 # built for (-DSUITE=<module>_suite).
@@ -96,7 +113,7 @@ unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do \
 	    CK_VERBOSITY=$${CK_VERBOSITY:-normal} ./$$t; done
 
-integration: $(PROG) $(BACKENDS)
+integration: $(PROG) $(BACKENDS) $(BENCH_BINS)
 	@sh tests/deps.sh check
 	WSGATED=$(CURDIR)/$(PROG) ECHO_BACKEND=$(CURDIR)/tests/backends/echo-backend \
 	    $(PYTHON) tests/integration/run.py $(TESTS)
@@ -136,6 +153,7 @@ uninstall:
 clean:
 	rm -f $(PROG) $(OBJS) $(OBJS:.o=.d) $(UNIT_BINS) $(BACKENDS) \
 	    tests/unit/*.d tests/backends/*.d .build-flags
+	rm -f $(BENCH_BINS) bench/*.d
 
 include tests/fuzz/fuzz.mk
 
