@@ -60,7 +60,7 @@ BENCH_BINS	 = bench/wsbench bench/bench-backend
 MAN		 = man/wsgated.8 man/wsgated.conf.5
 
 .PHONY: all deps check unit integration demo install uninstall clean FORCE \
-		   bench
+		   bench lint
 
 all: $(PROG) $(BACKENDS) $(BENCH_BINS)
 
@@ -117,6 +117,19 @@ integration: $(PROG) $(BACKENDS) $(BENCH_BINS)
 	@sh tests/deps.sh check
 	WSGATED=$(CURDIR)/$(PROG) ECHO_BACKEND=$(CURDIR)/tests/backends/echo-backend \
 	    $(PYTHON) tests/integration/run.py $(TESTS)
+
+# Static checks over every source in src/, configured by .clang-tidy and
+# tests/lint/cppcheck.supp; warning-free or it fails.
+LINT_SRCS	 = $(wildcard src/*.c)
+LINT_CFLAGS	 = $(filter-out -MMD -MP,$(ALL_CFLAGS))
+lint: | deps
+	cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
+	    --enable=warning,style,performance,portability \
+	    --suppressions-list=tests/lint/cppcheck.supp \
+	    --include=/usr/include/x86_64-linux-gnu/sys/queue.h \
+	    --include=/usr/include/x86_64-linux-gnu/sys/time.h \
+	    -D_GNU_SOURCE -D__USE_MISC -Isrc $(LINT_SRCS)
+	clang-tidy --quiet $(LINT_SRCS) -- $(LINT_CFLAGS)
 
 demo: $(PROG) $(BACKENDS)
 	@sh tests/demo.sh
