@@ -48,6 +48,18 @@ REC_TEXT, REC_BINARY, REC_CLOSE = 1, 2, 8
 # them: short close timeouts keep teardown fast.
 DEFAULT_LIMITS = {"close_timeout_ms": 2000}
 
+# With SANITIZE=1, sanitizer reports go to SANITIZER_LOG.PID files in the
+# test's temp dir (see GatewayTest._sanitizer_logs); libconfig's own leak
+# on some syntax errors is suppressed (tests/fuzz/lsan.supp).
+SANITIZER_LOG = "sanitizer"
+LSAN_SUPP = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         os.pardir, "fuzz", "lsan.supp")
+SANITIZER_ENV = {
+    "ASAN_OPTIONS": "detect_leaks=1",
+    "UBSAN_OPTIONS": "print_stacktrace=1",
+    "LSAN_OPTIONS": "suppressions=" + os.path.normpath(LSAN_SUPP),
+}
+
 SANITIZER_RE = re.compile(
     r"(ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:"
     r"|ThreadSanitizer)")
@@ -825,6 +837,36 @@ class GatewayTest(unittest.TestCase):
             print("\n    [%s]" % self.tmp, end=" ")
         else:
             self.addCleanup(shutil.rmtree, self.tmp, True)
+        self._sanitizer_logs()
+
+    def _sanitizer_logs(self):
+        """Sanitizer reports of every process the test starts (built with
+        SANITIZE=1) go to files in its temp dir; any such file fails the
+        test once everything it started has been stopped.  (Cleanups run
+        last-in first-out, so this check runs after them.)"""
+        saved = {k: os.environ.get(k) for k in SANITIZER_ENV}
+        log = os.path.join(self.tmp, SANITIZER_LOG)
+        for k, opts in SANITIZER_ENV.items():
+            os.environ[k] = ":".join(filter(None, [saved[k], opts,
+                                                   "log_path=" + log]))
+
+        def check():
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+            reports = sorted(f for f in os.listdir(self.tmp)
+                             if f.startswith(SANITIZER_LOG + "."))
+            if reports:
+                texts = []
+                for f in reports:
+                    with open(os.path.join(self.tmp, f),
+                              errors="replace") as fh:
+                        texts.append("%s:\n%s" % (f, fh.read()[:3000]))
+                raise AssertionError("sanitizer reports:\n"
+                                     + "\n".join(texts))
+        self.addCleanup(check)
 
     def path(self, name):
         return os.path.join(self.tmp, name)
