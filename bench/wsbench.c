@@ -1538,6 +1538,22 @@ bench_closing(struct bench *b)
 	}
 }
 
+/* s as a JSON string, quotes included. */
+static void
+json_str(const char *s)
+{
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", (unsigned char)*s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
 static const char *
 opname(int opcode)
 {
@@ -1562,15 +1578,17 @@ bench_report(struct bench *b)
 	fatal = b->b_corrupt + b->b_lost + b->b_dropped + b->b_failed +
 	    b->b_protocol;
 	if (fatal > 0) {
-		if (b->b_json)
-			printf("{\"ok\": false, \"mode\": \"%s\", "
-			    "\"error\": \"%s\", \"errors\": {\"corrupt\": %"
-			    PRIu64 ", \"lost\": %" PRIu64 ", \"dropped\": %"
-			    PRIu64 ", \"failed\": %" PRIu64 ", \"protocol\": %"
-			    PRIu64 ", \"unclean_close\": %" PRIu64 "}}\n",
-			    mode_names[b->b_mode], b->b_first, b->b_corrupt,
+		if (b->b_json) {
+			printf("{\"ok\": false, \"mode\": \"%s\", \"error\": ",
+			    mode_names[b->b_mode]);
+			json_str(b->b_first);
+			printf(", \"errors\": {\"corrupt\": %" PRIu64 ", "
+			    "\"lost\": %" PRIu64 ", \"dropped\": %" PRIu64 ", "
+			    "\"failed\": %" PRIu64 ", \"protocol\": %" PRIu64
+			    ", \"unclean_close\": %" PRIu64 "}}\n", b->b_corrupt,
 			    b->b_lost, b->b_dropped, b->b_failed, b->b_protocol,
 			    b->b_unclean);
+		}
 		fprintf(stderr, "wsbench: NO FIGURES: %" PRIu64 " corrupted, %"
 		    PRIu64 " lost, %" PRIu64 " dropped connections, %" PRIu64
 		    " failed connections, %" PRIu64 " protocol errors; first: "
@@ -1583,14 +1601,15 @@ bench_report(struct bench *b)
 		    "handshakes did not complete\n", b->b_unclean);
 
 	if (b->b_mode == MODE_IDLE) {
-		if (b->b_json)
-			printf("{\"ok\": true, \"mode\": \"idle\", \"url\": "
-			    "\"%s\", \"connections\": %lu, \"open_seconds\": "
+		if (b->b_json) {
+			printf("{\"ok\": true, \"mode\": \"idle\", \"url\": ");
+			json_str(b->b_url);
+			printf(", \"connections\": %lu, \"open_seconds\": "
 			    "%.3f, \"held_seconds\": %.3f, \"unclean_close\": %"
-			    PRIu64 "}\n", b->b_url, b->b_nconns,
+			    PRIu64 "}\n", b->b_nconns,
 			    (double)(b->b_t_up - b->b_t_begin) / 1e9, secs,
 			    b->b_unclean);
-		else
+		} else
 			printf("wsbench: idle %s: %lu connections held %.1f s\n",
 			    b->b_url, b->b_nconns, secs);
 		return 0;
@@ -1600,12 +1619,13 @@ bench_report(struct bench *b)
 	mbs = (double)b->b_bytes / secs / 1e6;
 	what = b->b_mode == MODE_CONNECT ? "cycle" : "rtt";
 	if (b->b_json) {
-		printf("{\"ok\": true, \"mode\": \"%s\", \"url\": \"%s\", "
-		    "\"connections\": %lu, \"size\": %zu, \"type\": \"%s\", "
-		    "\"direction\": \"%s\", \"seconds\": %.3f, "
+		printf("{\"ok\": true, \"mode\": \"%s\", \"url\": ",
+		    mode_names[b->b_mode]);
+		json_str(b->b_url);
+		printf(", \"connections\": %lu, \"size\": %zu, \"type\": "
+		    "\"%s\", \"direction\": \"%s\", \"seconds\": %.3f, "
 		    "\"messages\": %" PRIu64 ", \"%s\": %.1f, "
-		    "\"mb_per_sec\": %.2f", mode_names[b->b_mode], b->b_url,
-		    b->b_nconns, b->b_size, opname(b->b_opcode),
+		    "\"mb_per_sec\": %.2f", b->b_nconns, b->b_size, opname(b->b_opcode),
 		    b->b_mode != MODE_FLOOD ? "both" : b->b_down ? "down" : "up",
 		    secs, b->b_msgs, b->b_mode == MODE_CONNECT ?
 		    "handshakes_per_sec" : "msgs_per_sec", rate, mbs);

@@ -1,0 +1,742 @@
+#!/usr/bin/python3
+"""make bench: wsgated side by side with websockify and websocketd.
+
+    /usr/bin/python3 bench/run.py [--quick] [--only NAME,...] [--json FILE]
+    BENCH_QUICK=1 make bench          # about a minute instead of under ten
+
+Every setup runs on this machine, its server processes pinned to CPU 0
+and wsbench to CPU 1 (taskset), driven by the same wsbench settings:
+
+  wsgated      frame framing to bench-backend (C, epoll byte echo) on a
+               Unix socket; one worker
+  websockify   (Debian package) --unix-target to the same bench-backend
+  websocketd   (Debian package) cat, line mode: text messages
+  websocketd   --binary cat
+
+Figures (medians of 3 runs; 1 with --quick): closed-loop echo of 32-byte
+and 16 KiB messages over 100 connections (messages/s, MB/s of payload
+echoed, p99 round trip); handshakes/s (connect, upgrade, one 32-byte echo,
+close; 32 in flight over 16 loopback source addresses); memory per idle
+connection: RSS and PSS of the server's whole process tree (gateway,
+backend, per-connection processes) before and after opening N idle
+connections on a freshly started server, divided by N.  wsgated also gets
+one-way flood bandwidth and a 1 vs 2 worker comparison (unpinned).
+
+websockify 0.10 serves connections with select() and fails past about 500,
+so its connection counts are capped (the table says so).  websockify and
+websocketd are installed with apt-get when missing and running as root.
+Raw results go to --json FILE (default /tmp/wsgate-bench-TIME.json).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WSGATED = os.path.join(ROOT, "wsgated")
+WSBENCH = os.path.join(ROOT, "bench", "wsbench")
+BACKEND = os.path.join(ROOT, "bench", "bench-backend")
+
+SERVER_CPU = "0"
+CLIENT_CPU = "1"
+WEBSOCKIFY_CAP = 400        # select() gives out near 500 connections
+WSGATED_10K = 9900          # 2 fds per connection under a 20,000 fd limit
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def log(msg):
+    sys.stderr.write("bench: %s\n" % msg)
+    sys.stderr.flush()
+
+
+# ---------------------------------------------------------------------------
+# The machine and the processes
+
+def machine():
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        with open("/etc/debian_version") as f:
+            distro = "Debian " + f.read().strip()
+    except OSError:
+        distro = platform.system()
+    try:
+        mem_kb = int(open("/proc/meminfo").readline().split()[1])
+    except (OSError, ValueError, IndexError):
+        mem_kb = 0
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "kernel": platform.release(),
+        "distro": distro,
+        "memory_gib": round(mem_kb / 1048576, 1),
+        "loadavg_start": os.getloadavg(),
+        "date_utc": datetime.datetime.now(datetime.timezone.utc)
+        .strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def version(cmd):
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True,
+                             timeout=10).stdout.strip()
+        return out.splitlines()[0] if out else "?"
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+
+
+def children_map():
+    kids = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+            ppid = int(st[st.rindex(")") + 2:].split()[1])
+        except (OSError, ValueError):
+            continue
+        kids.setdefault(ppid, []).append(int(d))
+    return kids
+
+
+def tree(roots):
+    """roots and all their descendants."""
+    kids = children_map()
+    out, todo = [], list(roots)
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+def mem_kb(pids):
+    """(RSS, PSS) summed over pids, in KiB."""
+    rss = pss = 0
+    for p in pids:
+        try:
+            with open("/proc/%d/smaps_rollup" % p) as f:
+                for line in f:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        except (OSError, ValueError):
+            pass
+    return rss, pss
+
+
+def cpu_s(pids):
+    """User + system CPU seconds of the live pids (all their threads)."""
+    t = 0
+    for p in pids:
+        try:
+            with open("/proc/%d/stat" % p) as f:
+                st = f.read()
+            fields = st[st.rindex(")") + 2:].split()
+            t += int(fields[11]) + int(fields[12])
+        except (OSError, ValueError, IndexError):
+            pass
+    return t / CLK_TCK
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), 0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def wait_unix(path, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.socket(socket.AF_UNIX) as s:
+                s.connect(path)
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def stop(proc, timeout=5.0):
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def pinned(cpu, argv):
+    return ["taskset", "-c", cpu] + argv
+
+
+# ---------------------------------------------------------------------------
+# Setups: each starts its server processes and says how to drive them
+
+class Setup:
+    name = ""
+    label = ""
+    wsbench_args = []       # message type and echo checking
+    conn_cap = None         # most connections it survives
+    has_connect = True
+    idle_sizes = ()
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.procs = []
+        self.port = None
+
+    def url(self):
+        return "ws://127.0.0.1:%d%s" % (self.port, self.path)
+
+    def roots(self):
+        return [p.pid for p in self.procs if p.poll() is None]
+
+    def spawn(self, argv, name, cpu=SERVER_CPU):
+        logf = open(os.path.join(self.tmp, name + ".log"), "ab")
+        p = subprocess.Popen(pinned(cpu, argv) if cpu else argv,
+                             stdin=subprocess.DEVNULL, stdout=logf,
+                             stderr=subprocess.STDOUT, cwd=self.tmp)
+        logf.close()
+        self.procs.append(p)
+        return p
+
+    def start_backend(self):
+        self.sock = os.path.join(self.tmp, "echo-%d.sock" % time.monotonic_ns())
+        self.spawn([BACKEND, self.sock], "bench-backend",
+                   cpu=self.server_cpu)
+        if not wait_unix(self.sock):
+            raise RuntimeError("bench-backend did not start")
+
+    def stop(self):
+        for p in reversed(self.procs):
+            stop(p)
+        self.procs = []
+
+
+class Wsgated(Setup):
+    name = "wsgated"
+    path = "/frame"
+    wsbench_args = []
+    idle_sizes = (1000, WSGATED_10K)
+
+    def __init__(self, tmp, workers=1, server_cpu=SERVER_CPU):
+        super().__init__(tmp)
+        self.workers = workers
+        self.server_cpu = server_cpu
+        self.label = "wsgated %s (frame, C echo backend)" % version(
+            [WSGATED, "-V"]).split()[-1]
+
+    def start(self):
+        self.start_backend()
+        self.port = free_port()
+        conf = os.path.join(self.tmp, "wsgated.conf")
+        text = ('listen = ( { address = "127.0.0.1"; port = %d; } );\n'
+                'workers = %d;\n%s'
+                'routes = ( { path = "/frame"; backend = "%s"; '
+                'framing = "frame"; } );\n')
+        quiet = 'log_level = "warning";\n'
+        for extra in (quiet, ""):
+            with open(conf, "w") as f:
+                f.write(text % (self.port, self.workers, extra, self.sock))
+            if subprocess.run([WSGATED, "-t", "-c", conf],
+                              capture_output=True).returncode == 0:
+                break
+        p = self.spawn([WSGATED, "-c", conf], "wsgated", cpu=self.server_cpu)
+        if not wait_port(self.port, p):
+            raise RuntimeError("wsgated did not start")
+
+
+class Websockify(Setup):
+    name = "websockify"
+    path = "/"
+    wsbench_args = ["--split"]
+    conn_cap = WEBSOCKIFY_CAP
+    idle_sizes = (1000,)
+    server_cpu = SERVER_CPU
+
+    def __init__(self, tmp):
+        super().__init__(tmp)
+        v = version(["dpkg-query", "-W", "-f", "${Version}", "websockify"])
+        self.label = "websockify %s (--unix-target, C echo)" % v.split("+")[0]
+
+    def start(self):
+        self.start_backend()
+        self.port = free_port()
+        p = self.spawn(["websockify", "--unix-target=" + self.sock,
+                        "127.0.0.1:%d" % self.port], "websockify")
+        if not wait_port(self.port, p):
+            raise RuntimeError("websockify did not start")
+
+
+class Websocketd(Setup):
+    name = "websocketd"
+    path = "/"
+    wsbench_args = ["--text"]
+    binary = False
+    idle_sizes = (1000,)
+
+    def __init__(self, tmp, binary=False):
+        super().__init__(tmp)
+        self.binary = binary
+        if binary:
+            self.name = "websocketd-binary"
+            self.wsbench_args = ["--split"]
+        v = version(["dpkg-query", "-W", "-f", "${Version}", "websocketd"])
+        self.label = "websocketd %s (cat, %s)" % (
+            v.split("-")[0], "--binary" if binary else "line mode, text")
+
+    def start(self):
+        self.port = free_port()
+        argv = ["websocketd", "--address=127.0.0.1",
+                "--port=%d" % self.port, "--loglevel=error"]
+        if self.binary:
+            argv.append("--binary")
+        p = self.spawn(argv + ["cat"], self.name)
+        if not wait_port(self.port, p):
+            raise RuntimeError("websocketd did not start")
+
+
+# ---------------------------------------------------------------------------
+# Running wsbench
+
+def wsbench(setup, mode, conns, size, seconds, warmup, extra=(),
+            client_cpu=CLIENT_CPU):
+    """One wsbench run: its JSON result plus the CPU the client and the
+    server's processes used, or {"ok": False, "error": ...}."""
+    argv = [WSBENCH, "-m", mode, "-c", str(conns), "-s", str(size),
+            "-t", str(seconds), "-w", str(warmup), "--json", "-q"]
+    argv += setup.wsbench_args + list(extra) + [setup.url()]
+    if client_cpu:
+        argv = pinned(client_cpu, argv)
+    pids = tree(setup.roots())
+    t0 = time.monotonic()
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    # CPU use inside the measured window: sampled from 20% to 90% of it
+    # (connections take a moment to open, so start a little late).
+    marks = (warmup + 0.2 + 0.2 * seconds, warmup + 0.2 + 0.9 * seconds)
+    samples = []
+    for m in marks:
+        delay = t0 + m - time.monotonic()
+        if delay > 0 and p.poll() is None:
+            time.sleep(delay)
+        samples.append((time.monotonic(), cpu_s(pids), cpu_s([p.pid])))
+    try:
+        out, err = p.communicate(timeout=seconds + warmup + 60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        return {"ok": False, "error": "wsbench timed out"}
+    try:
+        res = json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        res = {"ok": False, "error": "no result: %s" % err.strip()[-200:]}
+    (ta, sa, ca), (tb, sb, cb) = samples
+    if res.get("ok") and tb > ta:
+        res["server_cpu_frac"] = (sb - sa) / (tb - ta)
+        res["client_cpu"] = (cb - ca) / (tb - ta)
+    return res
+
+
+def idle_run(setup, n):
+    """Memory per idle connection on a freshly started setup."""
+    setup.start()
+    try:
+        time.sleep(0.5)
+        before = mem_kb(tree(setup.roots()))
+        argv = pinned(CLIENT_CPU, [WSBENCH, "-m", "idle", "-c", str(n),
+                                   "-t", "0", "--json", "-q"]
+                      + setup.wsbench_args + [setup.url()])
+        p = subprocess.Popen(argv, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        line = p.stdout.readline()
+        try:
+            ready = json.loads(line)
+        except ValueError:
+            ready = {}
+        if ready.get("event") != "ready":
+            p.kill()
+            out, err = p.communicate()
+            try:
+                res = json.loads((line + out).strip().splitlines()[-1])
+            except (ValueError, IndexError):
+                res = {}
+            return {"ok": False, "error": res.get("error") or
+                    err.strip()[-200:] or "no ready line"}
+        time.sleep(1.0)
+        after = mem_kb(tree(setup.roots()))
+        nprocs = len(tree(setup.roots()))
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=60)
+        try:
+            res = json.loads(out.strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            res = {"ok": False, "error": err.strip()[-200:]}
+        if res.get("ok"):
+            res["rss_kib_per_conn"] = (after[0] - before[0]) / n
+            res["pss_kib_per_conn"] = (after[1] - before[1]) / n
+            res["rss_kib_before"] = before[0]
+            res["rss_kib_after"] = after[0]
+            res["processes"] = nprocs
+        return res
+    finally:
+        setup.stop()
+
+
+def median_of(runs, key):
+    vals = [r[key] for r in runs if r.get("ok") and key in r]
+    if len(vals) != len(runs) or not vals:
+        return None
+    return statistics.median(vals)
+
+
+def first_error(runs):
+    for r in runs:
+        if not r.get("ok"):
+            return r.get("error", "failed")
+    return None
+
+
+# ---------------------------------------------------------------------------
+# The table
+
+def fmt_num(v, digits=0):
+    if v is None:
+        return "-"
+    if digits == 0:
+        return "{:,.0f}".format(v)
+    return "{:,.{}f}".format(v, digits)
+
+
+def fmt_cell(v, ref, digits=0, unit=""):
+    if v is None:
+        return "-"
+    s = fmt_num(v, digits) + unit
+    if ref is not None and ref > 0 and v > 0:
+        s += " (%.2f×)" % (v / ref)
+    return s
+
+
+def fmt_mem(kib):
+    if kib is None:
+        return "-"
+    if kib >= 1024:
+        return "%.2f MiB" % (kib / 1024)
+    return "%.1f KiB" % kib
+
+
+def table(results, info, quick):
+    rows = []
+    ref = results.get("wsgated", {})
+    hdr = ("| setup | 32 B msgs/s | 32 B p99 | 16 KiB MB/s | 16 KiB p99 | "
+           "handshakes/s | RSS (PSS) per idle conn, 1k | same, 10k |")
+    rows.append(hdr)
+    rows.append("|" + "---|" * 8)
+    for name, r in results.items():
+        if name.startswith("_"):
+            continue
+        base = None if name == "wsgated" else ref
+
+        def cell(key, digits=0, unit=""):
+            v = r.get(key)
+            if v is None and r.get(key + "_err"):
+                return "FAILED: " + r[key + "_err"][:60]
+            return fmt_cell(v, base.get(key) if base else None, digits, unit)
+
+        def mem(key):
+            v = r.get(key)
+            if v is None:
+                if r.get(key + "_err"):
+                    return "FAILED: " + r[key + "_err"][:60]
+                return "-"
+            s = "%s (%s)" % (fmt_mem(v[0]), fmt_mem(v[1]))
+            if base and base.get(key) and base[key][0] > 0 and v[0] > 0:
+                s += " %.1f×" % (v[0] / base[key][0])
+            if r.get(key + "_n"):
+                s += " at %s" % fmt_num(r[key + "_n"])
+            return s
+
+        p99_32 = r.get("echo32_p99")
+        p99_16 = r.get("echo16k_p99")
+        rows.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["label"], cell("echo32_rate"),
+            "-" if p99_32 is None else "%s µs" % fmt_num(p99_32),
+            cell("echo16k_mbs", 1),
+            "-" if p99_16 is None else "%s µs" % fmt_num(p99_16),
+            cell("connect_rate"), mem("idle1k"), mem("idle10k")))
+    return "\n".join(rows)
+
+
+# ---------------------------------------------------------------------------
+
+def ensure_anchors():
+    missing = [p for p in ("websockify", "websocketd") if not shutil.which(p)]
+    if not missing:
+        return []
+    if os.geteuid() != 0:
+        log("not root: cannot install %s; skipping them" % " ".join(missing))
+        return missing
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    log("installing %s with apt-get" % " ".join(missing))
+    cmd = ["apt-get", "install", "-y", "-q"] + missing
+    if subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL).returncode:
+        subprocess.run(["apt-get", "update", "-q"], env=env,
+                       stdout=subprocess.DEVNULL)
+        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL)
+    return [p for p in missing if not shutil.which(p)]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true",
+                    default=os.environ.get("BENCH_QUICK", "") not in ("", "0"))
+    ap.add_argument("--only", default=os.environ.get("BENCH_ONLY", ""),
+                    help="comma-separated setups: wsgated, websockify, "
+                    "websocketd, websocketd-binary, scaling")
+    ap.add_argument("--json", dest="json_out",
+                    default=os.environ.get("BENCH_JSON", ""))
+    args = ap.parse_args()
+
+    for f in (WSGATED, WSBENCH, BACKEND):
+        if not os.access(f, os.X_OK):
+            sys.exit("bench: %s is not built (run make)" % f)
+    if (os.cpu_count() or 1) < 2:
+        sys.exit("bench: needs 2 CPUs (server on 0, client on 1)")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+    quick = args.quick
+    reps = 1 if quick else 3
+    secs, warm = (1.0, 0.5) if quick else (5.0, 1.0)
+    only = set(x for x in args.only.split(",") if x)
+    t_start = time.monotonic()
+    info = machine()
+    missing = ensure_anchors()
+    tmp = tempfile.mkdtemp(prefix="wsgate-bench-")
+
+    setups = [Wsgated(tmp)]
+    if "websockify" not in missing:
+        setups.append(Websockify(tmp))
+    if "websocketd" not in missing:
+        setups += [Websocketd(tmp), Websocketd(tmp, binary=True)]
+    if only:
+        setups = [s for s in setups if s.name in only]
+    results = {}
+    extra = {}
+
+    for s in setups:
+        r = results.setdefault(s.name, {"label": s.label})
+        conns = 100 if s.conn_cap is None else min(100, s.conn_cap)
+        log("%s: echo and connect" % s.name)
+        s.start()
+        try:
+            for key, size in (("echo32", 32), ("echo16k", 16384)):
+                runs = [wsbench(s, "echo", conns, size, secs, warm)
+                        for _ in range(reps)]
+                r[key + "_runs"] = runs
+                if first_error(runs):
+                    r[key + "_rate_err"] = r[key + "_mbs_err"] = \
+                        first_error(runs)
+                    continue
+                r[key + "_rate"] = median_of(runs, "msgs_per_sec")
+                r[key + "_mbs"] = median_of(runs, "mb_per_sec")
+                r[key + "_p99"] = statistics.median(
+                    x["latency_us"]["p99"] for x in runs)
+                r[key + "_server_cpu"] = median_of(runs, "server_cpu_frac")
+            if s.has_connect and not s.name.endswith("binary"):
+                runs = [wsbench(s, "connect", 32, 32, secs, warm)
+                        for _ in range(reps)]
+                r["connect_runs"] = runs
+                if first_error(runs):
+                    r["connect_rate_err"] = first_error(runs)
+                else:
+                    r["connect_rate"] = median_of(runs, "handshakes_per_sec")
+        finally:
+            s.stop()
+        if s.name.endswith("binary"):
+            continue
+        sizes = s.idle_sizes if not quick else s.idle_sizes[:1]
+        for key, n in zip(("idle1k", "idle10k"), sizes):
+            if s.conn_cap is not None:
+                n = min(n, s.conn_cap)
+            log("%s: %d idle connections" % (s.name, n))
+            runs = [idle_run(s, n) for _ in range(reps)]
+            r[key + "_runs"] = runs
+            r[key + "_n"] = n
+            if first_error(runs):
+                r[key + "_err"] = first_error(runs)
+            else:
+                r[key] = (median_of(runs, "rss_kib_per_conn"),
+                          median_of(runs, "pss_kib_per_conn"))
+
+    # wsgated only: flood bandwidth, and 1 vs 2 workers
+    if not only or "wsgated" in only or "scaling" in only:
+        extra = wsgated_extras(tmp, reps, secs, warm, only)
+
+    took = time.monotonic() - t_start
+    info["loadavg_end"] = os.getloadavg()
+    info["seconds"] = round(took)
+    results["_extra"] = extra
+    print_report(results, extra, info, quick, reps, secs, warm)
+    out = args.json_out or "/tmp/wsgate-bench-%s.json" % time.strftime(
+        "%Y%m%d-%H%M%S")
+    with open(out, "w") as f:
+        json.dump({"machine": info, "results": results}, f, indent=1)
+    log("raw results in %s (%.0f s)" % (out, took))
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def wsgated_extras(tmp, reps, secs, warm, only):
+    extra = {}
+    if not only or "wsgated" in only:
+        log("wsgated: flood")
+        s = FloodWsgated(tmp)
+        s.start()
+        try:
+            for key, down in (("flood_up", ()), ("flood_down", ("--down",))):
+                runs = [wsbench(s, "flood", 4, 16384, secs, warm, down)
+                        for _ in range(reps)]
+                extra[key + "_runs"] = runs
+                if first_error(runs):
+                    extra[key + "_err"] = first_error(runs)
+                else:
+                    extra[key] = median_of(runs, "mb_per_sec")
+        finally:
+            s.stop()
+    if not only or "scaling" in only:
+        for w in (1, 2):
+            log("wsgated: %d worker(s), unpinned" % w)
+            s = Wsgated(tmp, workers=w, server_cpu=None)
+            s.start()
+            try:
+                runs = [wsbench(s, "echo", 100, 32, secs, warm,
+                                client_cpu=None) for _ in range(reps)]
+            finally:
+                s.stop()
+            extra["workers%d_runs" % w] = runs
+            if first_error(runs):
+                extra["workers%d_err" % w] = first_error(runs)
+            else:
+                extra["workers%d" % w] = median_of(runs, "msgs_per_sec")
+                extra["workers%d_cpu" % w] = median_of(runs, "client_cpu")
+    return extra
+
+
+class FloodWsgated(Wsgated):
+    """wsgated in front of bench-backend -m flood."""
+
+    def start_backend(self):
+        self.sock = os.path.join(self.tmp, "flood-%d.sock" %
+                                 time.monotonic_ns())
+        self.spawn([BACKEND, "-m", "flood", self.sock], "bench-backend",
+                   cpu=self.server_cpu)
+        if not wait_unix(self.sock):
+            raise RuntimeError("bench-backend did not start")
+
+
+def print_report(results, extra, info, quick, reps, secs, warm):
+    print()
+    print("wsgate benchmark, %s%s" % (info["date_utc"],
+                                      " (BENCH_QUICK: 1 run each, "
+                                      "short)" if quick else ""))
+    print("machine: %d CPUs, %s; kernel %s; %s; %.1f GiB; load average "
+          "%.2f at start, %.2f at end" % (
+              info["cpus"], info["cpu_model"], info["kernel"],
+              info["distro"], info["memory_gib"], info["loadavg_start"][0],
+              info["loadavg_end"][0]))
+    print("server processes pinned to CPU %s, wsbench to CPU %s; medians "
+          "of %d run(s) of %.1f s after %.1f s warm-up; 100 connections "
+          "(websockify: at most %d)" % (SERVER_CPU, CLIENT_CPU, reps, secs,
+                                         warm, WEBSOCKIFY_CAP))
+    print()
+    print(table(results, info, quick))
+    print()
+    print("Ratios (×) are to wsgated's figure.  MB/s: 10^6 payload bytes "
+          "echoed per second, one direction.  Memory: growth of the summed "
+          "RSS (and PSS) of the server's processes (gateway, backend, "
+          "per-connection processes) per idle connection, each having "
+          "done one 32-byte echo.")
+    w = results.get("wsgated", {})
+    notes = []
+    if "websockify" in results:
+        notes.append("websockify: %d connections at most (select() fails "
+                     "near 500); its echo runs used %d connections, its idle "
+                     "figure %d." % (WEBSOCKIFY_CAP, min(100, WEBSOCKIFY_CAP),
+                                     results["websockify"].get("idle1k_n",
+                                                               0)))
+    if w.get("idle10k_n"):
+        notes.append("wsgated's \"10k\" is %d connections: each takes 2 "
+                     "descriptors and the open-files hard limit is 20,000."
+                     % w["idle10k_n"])
+    for key in ("echo32", "echo16k"):
+        cpu = w.get(key + "_server_cpu")
+        if cpu is not None and w.get(key + "_rate"):
+            notes.append("wsgated %s: server processes used %.0f%% of "
+                         "CPU %s, %.2f µs of CPU per message." % (
+                             key, cpu * 100, SERVER_CPU,
+                             cpu * 1e6 / w[key + "_rate"]))
+    if extra.get("flood_up") is not None or extra.get("flood_down"):
+        notes.append("wsgated one-way flood, 4 connections, 16 KiB "
+                     "messages: client to backend %s MB/s, backend to "
+                     "client %s MB/s." % (
+                         fmt_num(extra.get("flood_up"), 1),
+                         fmt_num(extra.get("flood_down"), 1)))
+    for k in ("flood_up_err", "flood_down_err", "workers1_err",
+              "workers2_err"):
+        if extra.get(k):
+            notes.append("%s: FAILED: %s" % (k[:-4], extra[k]))
+    if extra.get("workers1") and extra.get("workers2"):
+        notes.append("wsgated 32 B echo, nothing pinned: 1 worker %s msgs/s, "
+                     "2 workers %s msgs/s (%.2f×); wsbench used %.0f%% / "
+                     "%.0f%% of a CPU%s." % (
+                         fmt_num(extra["workers1"]), fmt_num(extra["workers2"]),
+                         extra["workers2"] / extra["workers1"],
+                         (extra.get("workers1_cpu") or 0) * 100,
+                         (extra.get("workers2_cpu") or 0) * 100,
+                         " -- on 2 CPUs the client, the backend and the "
+                         "gateway share the cores, so this cannot show "
+                         "scaling"))
+    for n in notes:
+        print("- " + n)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
