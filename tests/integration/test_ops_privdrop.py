@@ -100,17 +100,3 @@ class PrivilegeDrop(GatewayTest):
         self.assertEqual(ids["Uid"], [0] * 4, ids)
         self.assertEqual(ids["Gid"], [self.gid] * 4, ids)
         self.assertEqual(ids["Groups"], [self.gid], ids)
-
-    def test_unknown_user_is_a_config_error(self):
-        conf = self.write_config(
-            'listen = ( { address = "127.0.0.1"; port = 1; } );\n'
-            'routes = ( { path = "/"; backend = "/x"; } );\n'
-            'user = "no-such-user-wsgate";\n'
-            'group = "no-such-group-wsgate";\n')
-        r = subprocess.run([WSGATED, "-t", "-c", conf],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        err = r.stderr.decode()
-        self.assertEqual(r.returncode, 1)
-        self.assertIn('%s:3: unknown user "no-such-user-wsgate"' % conf, err)
-        self.assertIn('%s:4: unknown group "no-such-group-wsgate"' % conf,
-                      err)
