@@ -116,6 +116,12 @@ static int	conf_str_loglevel(struct conf_loader *,
 		    const config_setting_t *, const char *, void *);
 static int	conf_str_prefix(struct conf_loader *,
 		    const config_setting_t *, const char *, void *);
+static int	conf_str_file(struct conf_loader *, const config_setting_t *,
+		    const char *, void *);
+static int	conf_str_tlsversion(struct conf_loader *,
+		    const config_setting_t *, const char *, void *);
+static int	conf_str_cipherlist(struct conf_loader *,
+		    const config_setting_t *, const char *, void *);
 
 /* Top level. */
 enum { TK_LISTEN, TK_WORKERS, TK_LIMITS, TK_ROUTES, TK_USER, TK_GROUP,
@@ -158,7 +164,8 @@ static const struct conf_key conf_limit_keys[] = {
 #define CONF_NLIMITS	(sizeof(conf_limit_keys) / sizeof(conf_limit_keys[0]))
 
 /* listen = ( { ... } ): TCP (address, port) or Unix (unix, mode). */
-enum { LK_ADDRESS, LK_PORT, LK_UNIX, LK_MODE, LK_OWNER, LK_GROUP, LK_N };
+enum { LK_ADDRESS, LK_PORT, LK_UNIX, LK_MODE, LK_OWNER, LK_GROUP, LK_TLS,
+    LK_N };
 static const struct conf_key conf_listen_keys[LK_N] = {
 	[LK_ADDRESS] =	KSTR("address", struct conf_listen, l_address,
 			    conf_str_address),
@@ -170,7 +177,35 @@ static const struct conf_key conf_listen_keys[LK_N] = {
 	[LK_OWNER] =	KSTR("owner", struct conf_listen, l_owner,
 			    conf_str_name),
 	[LK_GROUP] =	KSTR("group", struct conf_listen, l_group,
-			    conf_str_name)
+			    conf_str_name),
+	[LK_TLS] =	KAGG("tls", CONF_K_GROUP)
+};
+
+/*
+ * A listen entry's tls = { ... }: one certificate (cert, key) or several
+ * (certificates), stored by conf_tls() rather than through the table.
+ */
+enum { TLK_CERT, TLK_KEY, TLK_CERTS, TLK_MINVER, TLK_CIPHERS, TLK_SUITES,
+    TLK_N };
+static const struct conf_key conf_tls_keys[TLK_N] = {
+	[TLK_CERT] =	KAGG("cert", CONF_K_STRING),
+	[TLK_KEY] =	KAGG("key", CONF_K_STRING),
+	[TLK_CERTS] =	KAGG("certificates", CONF_K_LIST),
+	[TLK_MINVER] =	KSTR("min_version", struct conf_tls, t_min_version,
+			    conf_str_tlsversion),
+	[TLK_CIPHERS] =	KSTR("ciphers", struct conf_tls, t_ciphers,
+			    conf_str_cipherlist),
+	[TLK_SUITES] =	KSTR("ciphersuites", struct conf_tls,
+			    t_ciphersuites, conf_str_cipherlist)
+};
+
+/* certificates = ( { cert = ...; key = ...; }, ... ) */
+enum { TCK_CERT, TCK_KEY, TCK_N };
+static const struct conf_key conf_tls_cert_keys[TCK_N] = {
+	[TCK_CERT] =	KSTR("cert", struct conf_tls_cert, tc_cert,
+			    conf_str_file),
+	[TCK_KEY] =	KSTR("key", struct conf_tls_cert, tc_key,
+			    conf_str_file)
 };
 
 /* routes = ( { ... } ) */
@@ -234,6 +269,12 @@ static void	conf_listens(struct conf_loader *, struct conf *,
 		    const config_setting_t *);
 static void	conf_listen(struct conf_loader *, struct conf_listen *,
 		    const config_setting_t *);
+static void	conf_tls(struct conf_loader *, struct conf_listen *,
+		    const config_setting_t *);
+static void	conf_tls_cert(struct conf_loader *, struct conf_tls_cert *,
+		    const config_setting_t *, const config_setting_t *);
+static char	*conf_at(struct conf_loader *, const config_setting_t *);
+static void	conf_tls_free(struct conf_tls *);
 static void	conf_routes(struct conf_loader *, struct conf *,
 		    const config_setting_t *);
 static void	conf_route(struct conf_loader *, struct conf_route *,
@@ -794,6 +835,123 @@ conf_listen(struct conf_loader *ld, struct conf_listen *l,
 			conf_error(ld, found[LK_PORT], "port is only for "
 			    "address (TCP) listeners");
 	}
+	if (found[LK_TLS] != NULL &&
+	    conf_type_ok(&conf_listen_keys[LK_TLS], found[LK_TLS]))
+		conf_tls(ld, l, found[LK_TLS]);
+}
+
+/*
+ * tls = { cert = ...; key = ...; } or tls = { certificates = ( { cert
+ * = ...; key = ...; }, ... ); }, with the optional protocol keys.  Only
+ * the shape is checked here: tls.c loads the files (tls_conf_setup()).
+ */
+static void
+conf_tls(struct conf_loader *ld, struct conf_listen *l,
+    const config_setting_t *s)
+{
+	const config_setting_t	*found[TLK_N], *cfound[TCK_N], *list, *e;
+	struct conf_tls		*t;
+	size_t			 i, n;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		conf_nomem(ld);
+		return;
+	}
+	l->l_tls = t;
+	t->t_min_version = CONF_TLS_1_2;
+	conf_group(ld, s, conf_tls_keys, TLK_N, "tls", t, found);
+	t->t_at = conf_at(ld, s);
+	if (found[TLK_CIPHERS] != NULL)
+		t->t_ciphers_at = conf_at(ld, found[TLK_CIPHERS]);
+	if (found[TLK_SUITES] != NULL)
+		t->t_ciphersuites_at = conf_at(ld, found[TLK_SUITES]);
+
+	if (found[TLK_CERT] != NULL || found[TLK_KEY] != NULL) {
+		if (found[TLK_CERTS] != NULL) {
+			conf_error(ld, found[TLK_CERTS], "tls: use either cert "
+			    "and key, or certificates, not both");
+			return;
+		}
+		if ((t->t_certs = calloc(1, sizeof(*t->t_certs))) == NULL) {
+			conf_nomem(ld);
+			return;
+		}
+		t->t_ncerts = 1;
+		conf_tls_cert(ld, &t->t_certs[0], found[TLK_CERT],
+		    found[TLK_KEY]);
+		if (found[TLK_CERT] == NULL)
+			conf_error(ld, s, "tls has a key but no cert");
+		else if (found[TLK_KEY] == NULL)
+			conf_error(ld, s, "tls has a cert but no key");
+		return;
+	}
+	if ((list = found[TLK_CERTS]) == NULL) {
+		conf_error(ld, s, "tls needs cert and key, or certificates = "
+		    "( { cert = ...; key = ...; }, ... )");
+		return;
+	}
+	if (list->type != CONFIG_TYPE_LIST)	/* reported already */
+		return;
+	if ((n = (size_t)config_setting_length(list)) == 0) {
+		conf_error(ld, list, "tls: certificates is empty");
+		return;
+	}
+	if ((t->t_certs = calloc(n, sizeof(*t->t_certs))) == NULL) {
+		conf_nomem(ld);
+		return;
+	}
+	t->t_ncerts = n;
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(list, (unsigned int)i);
+		if (e->type != CONFIG_TYPE_GROUP) {
+			conf_error(ld, e, "certificate: expected a group "
+			    "{ cert = ...; key = ...; }, not %s",
+			    conf_typename(e->type));
+			continue;
+		}
+		conf_group(ld, e, conf_tls_cert_keys, TCK_N, "certificate",
+		    &t->t_certs[i], cfound);
+		if (cfound[TCK_CERT] != NULL)
+			t->t_certs[i].tc_cert_at = conf_at(ld, cfound[TCK_CERT]);
+		if (cfound[TCK_KEY] != NULL)
+			t->t_certs[i].tc_key_at = conf_at(ld, cfound[TCK_KEY]);
+		if (cfound[TCK_CERT] == NULL)
+			conf_error(ld, e, "certificate has no cert");
+		if (cfound[TCK_KEY] == NULL)
+			conf_error(ld, e, "certificate has no key");
+	}
+}
+
+/* The top-level cert and key (either may be NULL) into tc. */
+static void
+conf_tls_cert(struct conf_loader *ld, struct conf_tls_cert *tc,
+    const config_setting_t *cert, const config_setting_t *key)
+{
+	if (cert != NULL) {
+		tc->tc_cert_at = conf_at(ld, cert);
+		if (cert->type == CONFIG_TYPE_STRING)
+			(void)conf_str_file(ld, cert,
+			    config_setting_get_string(cert), &tc->tc_cert);
+	}
+	if (key != NULL) {
+		tc->tc_key_at = conf_at(ld, key);
+		if (key->type == CONFIG_TYPE_STRING)
+			(void)conf_str_file(ld, key,
+			    config_setting_get_string(key), &tc->tc_key);
+	}
+}
+
+/* "FILE:LINE" of a setting, allocated, for errors reported later. */
+static char *
+conf_at(struct conf_loader *ld, const config_setting_t *s)
+{
+	char	*p;
+
+	if (asprintf(&p, "%s:%d", conf_file(ld, s), conf_line(s)) == -1) {
+		conf_nomem(ld);
+		return NULL;
+	}
+	return p;
 }
 
 static void
@@ -1229,6 +1387,64 @@ conf_str_prefix(struct conf_loader *ld, const config_setting_t *s,
 	return 0;
 }
 
+/* A file name (certificate, key): read by tls.c, which reports errors. */
+static int
+conf_str_file(struct conf_loader *ld, const config_setting_t *s,
+    const char *v, void *dst)
+{
+	if (*v == '\0') {
+		conf_error(ld, s, "%s: empty file name",
+		    config_setting_name(s));
+		return -1;
+	}
+	if ((*(char **)dst = conf_strdup(ld, v)) == NULL)
+		return -1;
+	return 0;
+}
+
+static int
+conf_str_tlsversion(struct conf_loader *ld, const config_setting_t *s,
+    const char *v, void *dst)
+{
+	char	 q[128];
+
+	if (strcmp(v, "TLSv1.2") == 0)
+		*(enum conf_tls_version *)dst = CONF_TLS_1_2;
+	else if (strcmp(v, "TLSv1.3") == 0)
+		*(enum conf_tls_version *)dst = CONF_TLS_1_3;
+	else {
+		conf_error(ld, s, "min_version %s: expected \"TLSv1.2\" or "
+		    "\"TLSv1.3\" (older versions are not supported)",
+		    conf_quote(q, sizeof(q), v));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * An OpenSSL cipher list (ciphers, ciphersuites): printable and not
+ * empty here; tls.c checks that OpenSSL makes something of it.
+ */
+static int
+conf_str_cipherlist(struct conf_loader *ld, const config_setting_t *s,
+    const char *v, void *dst)
+{
+	const char	*p;
+	char		 q[128];
+
+	for (p = v; *p > ' ' && *p < 0x7f; p++)
+		;
+	if (*v == '\0' || *p != '\0') {
+		conf_error(ld, s, "%s %s: expected a list like "
+		    "\"NAME:NAME\" without spaces", config_setting_name(s),
+		    conf_quote(q, sizeof(q), v));
+		return -1;
+	}
+	if ((*(char **)dst = conf_strdup(ld, v)) == NULL)
+		return -1;
+	return 0;
+}
+
 /* Look a user up; *gid (if not NULL) gets its primary group. */
 static int
 conf_uid(struct conf_loader *ld, const config_setting_t *s, const char *name,
@@ -1525,6 +1741,7 @@ conf_free(struct conf *conf)
 		free(conf->c_listens[i].l_owner);
 		free(conf->c_listens[i].l_group);
 		free(conf->c_listens[i].l_name);
+		conf_tls_free(conf->c_listens[i].l_tls);
 	}
 	free(conf->c_listens);
 	for (i = 0; i < conf->c_nroutes; i++) {
@@ -1550,6 +1767,31 @@ conf_free(struct conf *conf)
 	free(conf->c_group);
 	free(conf->c_path);
 	free(conf);
+}
+
+/* A listener's TLS settings, and the OpenSSL contexts tls.c built. */
+static void
+conf_tls_free(struct conf_tls *t)
+{
+	size_t	 i;
+
+	if (t == NULL)
+		return;
+	if (t->t_ctx != NULL && t->t_ctx_free != NULL)
+		t->t_ctx_free(t->t_ctx);
+	for (i = 0; i < t->t_ncerts; i++) {
+		free(t->t_certs[i].tc_cert);
+		free(t->t_certs[i].tc_key);
+		free(t->t_certs[i].tc_cert_at);
+		free(t->t_certs[i].tc_key_at);
+	}
+	free(t->t_certs);
+	free(t->t_ciphers);
+	free(t->t_ciphersuites);
+	free(t->t_at);
+	free(t->t_ciphers_at);
+	free(t->t_ciphersuites_at);
+	free(t);
 }
 
 /*

@@ -21,6 +21,41 @@ enum conf_listen_kind {
 	CONF_LISTEN_UNIX
 };
 
+/*
+ * One certificate of a TLS listener: a PEM chain (leaf first) and its
+ * private key.  The *_at strings are "FILE:LINE" of the settings, for
+ * the errors tls_conf_setup() reports about the files.
+ */
+struct conf_tls_cert {
+	char			*tc_cert;	/* PEM chain file */
+	char			*tc_key;	/* PEM private key file */
+	char			*tc_cert_at;	/* "FILE:LINE" of cert = */
+	char			*tc_key_at;	/* "FILE:LINE" of key = */
+};
+
+enum conf_tls_version {
+	CONF_TLS_1_2 = 0,			/* the default */
+	CONF_TLS_1_3
+};
+
+/*
+ * tls = { ... } of a listener.  conf.c checks the shape; tls.c loads the
+ * files and builds the OpenSSL contexts into t_ctx (tls_conf_setup()),
+ * which the snapshot owns: conf_free() calls t_ctx_free(t_ctx).
+ */
+struct conf_tls {
+	struct conf_tls_cert	*t_certs;	/* [0] is the default */
+	size_t			 t_ncerts;
+	enum conf_tls_version	 t_min_version;
+	char			*t_ciphers;	/* TLS 1.2 list, NULL: default */
+	char			*t_ciphersuites; /* TLS 1.3, NULL: default */
+	char			*t_at;		/* "FILE:LINE" of the group */
+	char			*t_ciphers_at;
+	char			*t_ciphersuites_at;
+	void			*t_ctx;		/* tls.c's, or NULL */
+	void			(*t_ctx_free)(void *);
+};
+
 struct conf_listen {
 	enum conf_listen_kind	 l_kind;
 	char			*l_address;	/* TCP: numeric IPv4 or IPv6 address */
@@ -35,6 +70,7 @@ struct conf_listen {
 	char			*l_name;	/* canonical: "127.0.0.1:80",
 						   "[::1]:80", "unix:/path"; unique */
 	int			 l_status;	/* status paths served here */
+	struct conf_tls		*l_tls;		/* NULL: plain (ws://) */
 	int			 l_line;	/* where it was defined */
 };
 
