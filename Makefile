@@ -42,7 +42,8 @@ ALL_LDFLAGS	 = $(SAN) $(LDFLAGS)
 LDADD		 = $(shell $(PKG_CONFIG) --libs $(PKGS))
 
 # Pure codecs: no sockets, no libevent; unit-tested in isolation.
-PURE_SRCS	 = src/utf8.c src/ws.c src/framing.c src/http.c src/sni.c
+PURE_SRCS	 = src/utf8.c src/ws.c src/framing.c src/http.c src/sni.c \
+		   src/preamble.c
 # conf.c holds libconfig; the I/O glue holds libevent.
 CONF_SRCS	 = src/conf.c
 IO_SRCS		 = src/wsgated.c src/log.c src/worker.c src/listener.c \
@@ -51,7 +52,7 @@ SRCS		 = $(PURE_SRCS) $(CONF_SRCS) $(IO_SRCS)
 OBJS		 = $(SRCS:.c=.o)
 PURE_OBJS	 = $(PURE_SRCS:.c=.o) $(CONF_SRCS:.c=.o)
 
-UNIT		 = utf8 ws framing http conf sni
+UNIT		 = utf8 ws framing http conf sni preamble
 UNIT_BINS	 = $(UNIT:%=tests/unit/check_%)
 BACKENDS	 = tests/backends/echo-backend
 # wsbench and the backend `make bench` puts behind the gateways (bench/).
