@@ -47,7 +47,8 @@ PURE_SRCS	 = src/utf8.c src/ws.c src/framing.c src/http.c src/sni.c \
 # conf.c holds libconfig; the I/O glue holds libevent.
 CONF_SRCS	 = src/conf.c
 IO_SRCS		 = src/wsgated.c src/log.c src/worker.c src/listener.c \
-		   src/conn.c src/backend.c src/relay.c src/metrics.c
+		   src/conn.c src/backend.c src/relay.c src/metrics.c \
+		   src/tls.c
 SRCS		 = $(PURE_SRCS) $(CONF_SRCS) $(IO_SRCS)
 OBJS		 = $(SRCS:.c=.o)
 PURE_OBJS	 = $(PURE_SRCS:.c=.o) $(CONF_SRCS:.c=.o)

@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "tls.h"
 #include "wsgated.h"
 
 static void	conn_client_readcb(struct bufferevent *, void *);
@@ -36,6 +38,8 @@ static void	conn_client_eventcb(struct bufferevent *, short, void *);
 static void	conn_timercb(evutil_socket_t, short, void *);
 static void	conn_http_read(struct conn *);
 static void	conn_client_flushed(struct conn *);
+static int	conn_tls_event(struct conn *, short *);
+static void	conn_tls_plain(struct conn *);
 static void	conn_free(struct conn *);
 static void	conn_peer_name(char *, size_t, const struct sockaddr *, int);
 
@@ -97,11 +101,17 @@ conn_accept(struct worker *w, struct listener *l, int fd,
 	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
-	if ((c->c_cbev = bufferevent_socket_new(w->w_base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+	/* wss://: the handshake_timeout_ms deadline covers TLS too. */
+	if (c->c_listen != NULL && c->c_listen->l_tls != NULL)
+		c->c_cbev = tls_accept(w->w_base, fd, c->c_listen->l_tls);
+	else
+		c->c_cbev = bufferevent_socket_new(w->w_base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+	if (c->c_cbev == NULL) {
 		close(fd);
-		log_warnx("#%" PRIu64 " %s: cannot allocate a bufferevent",
-		    c->c_id, c->c_peer);
+		log_warnx("#%" PRIu64 " %s: cannot allocate a %sbufferevent",
+		    c->c_id, c->c_peer, c->c_listen != NULL &&
+		    c->c_listen->l_tls != NULL ? "TLS " : "");
 		conn_check(c);
 		return;
 	}
@@ -196,7 +206,8 @@ conn_set_state(struct conn *c, enum conn_state s)
 /*
  * Called when the client's output may have drained: in DRAINING, shut the
  * write side once everything is out, so the peer reads our last bytes
- * and then EOF, never a reset.
+ * and then EOF, never a reset.  Over TLS, close_notify goes first, so the
+ * peer can tell our end from a cut connection.
  */
 static void
 conn_client_flushed(struct conn *c)
@@ -206,6 +217,8 @@ conn_client_flushed(struct conn *c)
 	if (c->c_state != CONN_DRAINING ||
 	    evbuffer_get_length(bufferevent_get_output(c->c_cbev)) != 0)
 		return;
+	if (!tls_close_notify(c->c_cbev))
+		return;		/* socket full: again on the next event */
 	(void)shutdown(bufferevent_getfd(c->c_cbev), SHUT_WR);
 	c->c_cshut = 1;
 }
@@ -327,6 +340,7 @@ conn_client_readcb(struct bufferevent *bev, void *arg)
 	case CONN_DRAINING:
 		evbuffer_drain(bufferevent_get_input(c->c_cbev),
 		    evbuffer_get_length(bufferevent_get_input(c->c_cbev)));
+		conn_client_flushed(c);
 		break;
 	}
 	conn_check(c);
@@ -359,6 +373,10 @@ conn_client_eventcb(struct bufferevent *bev, short what, void *arg)
 	struct conn	*c = arg;
 
 	(void)bev;
+	if (tls_is(c->c_cbev) && conn_tls_event(c, &what)) {
+		conn_check(c);
+		return;
+	}
 	if (what & BEV_EVENT_ERROR) {
 		if (c->c_state != CONN_DRAINING || !c->c_cshut)
 			log_info("#%" PRIu64 " %s: client error: %s", c->c_id,
@@ -383,6 +401,85 @@ conn_client_eventcb(struct bufferevent *bev, short what, void *arg)
 	conn_check(c);
 }
 
+/*
+ * The TLS side of a client event.  Returns 1 if the event was handled
+ * here (the handshake completed; a TLS failure, logged, the client side
+ * finished), 0 to go on with *what in the generic code (an EOF, or a
+ * peer that closed without close_notify, now an EOF too).
+ */
+static int
+conn_tls_event(struct conn *c, short *what)
+{
+	char	 why[256], desc[256];
+	int	 handshaking;
+
+	if (*what & BEV_EVENT_CONNECTED) {
+		if (log_getlevel() >= LOG_LVL_DEBUG) {
+			tls_describe(c->c_cbev, desc, sizeof(desc));
+			log_debug("#%" PRIu64 " %s: TLS %s", c->c_id,
+			    c->c_peer, desc);
+		}
+		return 1;
+	}
+	if (!(*what & BEV_EVENT_ERROR))
+		return 0;
+	handshaking = tls_handshaking(c->c_cbev);
+	switch (tls_error(c->c_cbev, why, sizeof(why))) {
+	case TLS_FAIL_PLAIN_HTTP:
+		conn_tls_plain(c);
+		return 1;
+	case TLS_FAIL_EOF:
+		*what = BEV_EVENT_EOF | (*what & ~BEV_EVENT_ERROR);
+		return 0;
+	case TLS_FAIL_OTHER:
+		break;
+	}
+	if (c->c_state != CONN_DRAINING || !c->c_cshut)
+		log_info("#%" PRIu64 " %s: TLS %s: %s", c->c_id, c->c_peer,
+		    handshaking ? "handshake failed" : "error", why);
+	if (c->c_close_by[0] == '\0') {
+		c->c_close_by = "client";
+		snprintf(c->c_close_reason, sizeof(c->c_close_reason),
+		    "TLS %s", handshaking ? "handshake failed" : "error");
+	}
+	conn_client_done(c);
+	return 1;
+}
+
+/*
+ * Plain HTTP on a TLS port: OpenSSL saw "GET " where a ClientHello
+ * belongs and sent nothing back.  Answer 400 in plain text on the same
+ * socket, as nginx does, then drain and close as for any refusal.  The
+ * TLS bufferevent is freed (its SSL with it) and a plain one takes over
+ * a duplicate of its descriptor.
+ */
+static void
+conn_tls_plain(struct conn *c)
+{
+	struct bufferevent	*bev = NULL;
+	int			 fd;
+
+	if ((fd = fcntl(bufferevent_getfd(c->c_cbev), F_DUPFD_CLOEXEC,
+	    0)) == -1 || (bev = bufferevent_socket_new(c->c_worker->w_base,
+	    fd, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		log_info("#%" PRIu64 " %s: plain HTTP sent to a TLS port",
+		    c->c_id, c->c_peer);
+		snprintf(c->c_close_reason, sizeof(c->c_close_reason),
+		    "plain HTTP sent to a TLS port");
+		conn_client_done(c);
+		return;
+	}
+	bufferevent_free(c->c_cbev);
+	c->c_cbev = bev;
+	bufferevent_setcb(bev, conn_client_readcb, conn_client_writecb,
+	    conn_client_eventcb, c);
+	bufferevent_enable(bev, EV_READ);
+	conn_refuse(c, 400, "plain HTTP sent to a TLS port", NULL,
+	    "This port speaks TLS: use https:// or wss://.");
+}
+
 static void
 conn_timercb(evutil_socket_t fd, short what, void *arg)
 {
@@ -392,6 +489,13 @@ conn_timercb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	switch (c->c_state) {
 	case CONN_HTTP:
+		if (tls_handshaking(c->c_cbev)) {
+			/* Nobody to send a 408 to: TLS is not up. */
+			log_info("#%" PRIu64 " %s: TLS handshake timeout",
+			    c->c_id, c->c_peer);
+			conn_abort(c, "TLS handshake timeout");
+			break;
+		}
 		conn_refuse(c, 408, "handshake timeout", NULL,
 		    "request timeout");
 		break;

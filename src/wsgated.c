@@ -27,6 +27,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
+#include "tls.h"
 #include "wsgated.h"
 
 #ifndef WSGATE_SYSCONFDIR
@@ -371,8 +372,11 @@ signal_reloadcb(evutil_socket_t sig, short what, void *arg)
 	    "STATUS=reloading the configuration",
 	    (unsigned long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 	log_info("received SIGHUP, reloading %s", g->g_conf->c_path);
+	/* Certificates and keys are read again, and must load. */
 	if ((conf = conf_load(g->g_conf->c_path, conf_error_log, NULL,
-	    &nerr)) == NULL) {
+	    &nerr)) == NULL ||
+	    tls_conf_setup(conf, conf_error_log, NULL, &nerr) == -1) {
+		conf_unref(conf);
 		log_error("reload failed (%d error%s); keeping the running"
 		    " configuration", nerr, nerr == 1 ? "" : "s");
 		goto fail;
@@ -453,15 +457,23 @@ main(int argc, char *argv[])
 		if ((conf = conf_load(path, conf_error_stderr, NULL,
 		    &nerr)) == NULL)
 			return 1;
+		if (tls_conf_setup(conf, conf_error_stderr, NULL,
+		    &nerr) == -1) {
+			conf_unref(conf);
+			return 1;
+		}
 		printf("%s: ok\n", path);
 		conf_unref(conf);
 		return 0;
 	}
 	log_init();
 	metrics_init();
-	if ((conf = conf_load(path, conf_error_log, NULL, &nerr)) == NULL)
+	if ((conf = conf_load(path, conf_error_log, NULL, &nerr)) == NULL ||
+	    tls_conf_setup(conf, conf_error_log, NULL, &nerr) == -1) {
+		conf_unref(conf);
 		fatalx("%s: %d error%s in the configuration", path, nerr,
 		    nerr == 1 ? "" : "s");
+	}
 	log_setlevel(conf->c_log_level);
 
 	memset(&m, 0, sizeof(m));
