@@ -27,6 +27,8 @@ if [ "$what" = check ]; then
 	command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
 	command -v groff >/dev/null 2>&1 || missing="$missing groff-base"
 	[ -x /bin/kill ] || missing="$missing procps"
+	# the TLS tests make their certificates with the openssl CLI
+	command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 fi
 [ -z "$missing" ] && exit 0
 
