@@ -466,6 +466,11 @@ main(int argc, char *argv[])
 		conf_unref(conf);
 		return 0;
 	}
+	/*
+	 * A reload asked for before the handler is in place (the listeners
+	 * accept before then) is dropped rather than fatal.
+	 */
+	signal(SIGHUP, SIG_IGN);
 	log_init();
 	metrics_init();
 	if ((conf = conf_load(path, conf_error_log, NULL, &nerr)) == NULL ||

@@ -67,6 +67,9 @@ class PrivilegeDrop(GatewayTest):
         conf["user"] = USER
         conf["group"] = GROUP
         gw = self.start_gateway(conf=conf, port=low)
+        # the port accepts as soon as it is bound, before the drop
+        self.assertTrue(wait_for(lambda: " started: " in gw.log(), 5.0),
+                        gw.log_tail())
 
         ids = proc_ids(gw.pid)
         self.assertEqual(ids["Uid"], [self.uid] * 4, ids)
@@ -96,6 +99,8 @@ class PrivilegeDrop(GatewayTest):
                                 port=port)
         conf["group"] = GROUP
         gw = self.start_gateway(conf=conf, port=port)
+        self.assertTrue(wait_for(lambda: " started: " in gw.log(), 5.0),
+                        gw.log_tail())
         ids = proc_ids(gw.pid)
         self.assertEqual(ids["Uid"], [0] * 4, ids)
         self.assertEqual(ids["Gid"], [self.gid] * 4, ids)

@@ -36,6 +36,8 @@ class Reload(GatewayTest):
 
     def reload(self, gw, n_before):
         """SIGHUP and wait for the outcome line number n_before + 1."""
+        # the port accepts before the signal handlers are in place
+        self.assertTrue(wait_for(lambda: " started: " in gw.log(), 5.0))
         gw.signal(signal.SIGHUP)
         ok = wait_for(lambda: gw.log().count("reloading ") > n_before and
                       ("configuration reloaded" in gw.log().split(
