@@ -414,6 +414,7 @@ conn_tls_event(struct conn *c, short *what)
 	int	 handshaking;
 
 	if (*what & BEV_EVENT_CONNECTED) {
+		metrics_tls_handshake(c->c_worker->w_metrics);
 		if (log_getlevel() >= LOG_LVL_DEBUG) {
 			tls_describe(c->c_cbev, desc, sizeof(desc));
 			log_debug("#%" PRIu64 " %s: TLS %s", c->c_id,

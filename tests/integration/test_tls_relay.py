@@ -10,7 +10,9 @@ import os
 import socket
 import ssl
 
-from harness import (OP_BINARY, OP_TEXT, handler_script, ws_connect)
+from harness import (OP_BINARY, OP_TEXT, free_port, handler_script,
+                     wait_for, ws_connect)
+from ops import http_get, metric, parse_metrics
 from tlsutil import TLSGatewayTest
 
 MIB = 1 << 20
@@ -175,3 +177,29 @@ class TLSRelay(TLSGatewayTest):
         for i, c in enumerate(clients):
             self.assertEqual(c.recv_message(),
                              (OP_BINARY, bytes([i]) * (1000 + i)))
+
+    def test_handshakes_counted(self):
+        # wsgate_tls_handshakes_total counts completed handshakes only
+        echo = self.start_echo()
+        plain = free_port()
+        conf, port = self.tls_config(
+            [{"path": "/echo", "backend": echo, "framing": "line"}],
+            self.tls, workers=2,
+            extra_listen=[{"address": "127.0.0.1", "port": plain}])
+        conf["status"] = {"allow": ["127.0.0.1"],
+                          "listen": ["127.0.0.1:%d" % plain]}
+        gw = self.start_gateway(conf=conf, port=port)
+        for _ in range(5):
+            c = self.tls_raw(gw)
+            c.handshake("/echo")
+            c.close()
+        with socket.create_connection(("127.0.0.1", port), 5) as s:
+            s.sendall(b"GET /echo HTTP/1.1\r\n\r\n")     # not TLS
+            s.recv(100)
+
+        def count():
+            status, _, body = http_get("127.0.0.1", plain, "/_wsgate/metrics")
+            self.assertEqual(status, 200, body)
+            return metric(parse_metrics(body.decode())[0],
+                          "wsgate_tls_handshakes_total")
+        self.assertTrue(wait_for(lambda: count() == 5, 3), count())
