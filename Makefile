@@ -48,7 +48,7 @@ PURE_SRCS	 = src/utf8.c src/ws.c src/framing.c src/http.c src/sni.c \
 CONF_SRCS	 = src/conf.c
 IO_SRCS		 = src/wsgated.c src/log.c src/worker.c src/listener.c \
 		   src/conn.c src/backend.c src/relay.c src/metrics.c \
-		   src/tls.c
+		   src/tls.c src/proxy.c
 SRCS		 = $(PURE_SRCS) $(CONF_SRCS) $(IO_SRCS)
 OBJS		 = $(SRCS:.c=.o)
 PURE_OBJS	 = $(PURE_SRCS:.c=.o) $(CONF_SRCS:.c=.o)

@@ -25,11 +25,13 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <libconfig.h>
 
 #include "conf.h"
+#include "preamble.h"
 
 /*
  * An error message waiting to be reported.  The checks do not run in the
@@ -60,7 +62,8 @@ enum conf_ktype {
 	CONF_K_STRING,		/* "..." checked and stored by k_string */
 	CONF_K_GROUP,		/* { key = value; ... } */
 	CONF_K_LIST,		/* ( { ... }, { ... } ) */
-	CONF_K_STRINGS		/* [ "a", "b" ] or ( "a", "b" ) */
+	CONF_K_STRINGS,		/* [ "a", "b" ] or ( "a", "b" ) */
+	CONF_K_BOOL		/* true or false, stored as an int */
 };
 
 /*
@@ -95,6 +98,8 @@ struct conf_key {
 	{ name, CONF_K_STRING, 0, 0, 0, offsetof(st, field), 0, fn }
 #define KAGG(name, type)						\
 	{ name, type, 0, 0, 0, CONF_NOOFF, 0, NULL }
+#define KBOOL(name, st, field)						\
+	{ name, CONF_K_BOOL, 0, 0, 0, offsetof(st, field), 0, NULL }
 
 static int	conf_str_address(struct conf_loader *, const config_setting_t *,
 		    const char *, void *);
@@ -121,6 +126,8 @@ static int	conf_str_file(struct conf_loader *, const config_setting_t *,
 static int	conf_str_tlsversion(struct conf_loader *,
 		    const config_setting_t *, const char *, void *);
 static int	conf_str_cipherlist(struct conf_loader *,
+		    const config_setting_t *, const char *, void *);
+static int	conf_str_preamble(struct conf_loader *,
 		    const config_setting_t *, const char *, void *);
 
 /* Top level. */
@@ -165,7 +172,7 @@ static const struct conf_key conf_limit_keys[] = {
 
 /* listen = ( { ... } ): TCP (address, port) or Unix (unix, mode). */
 enum { LK_ADDRESS, LK_PORT, LK_UNIX, LK_MODE, LK_OWNER, LK_GROUP, LK_TLS,
-    LK_N };
+    LK_PROXY, LK_N };
 static const struct conf_key conf_listen_keys[LK_N] = {
 	[LK_ADDRESS] =	KSTR("address", struct conf_listen, l_address,
 			    conf_str_address),
@@ -178,7 +185,9 @@ static const struct conf_key conf_listen_keys[LK_N] = {
 			    conf_str_name),
 	[LK_GROUP] =	KSTR("group", struct conf_listen, l_group,
 			    conf_str_name),
-	[LK_TLS] =	KAGG("tls", CONF_K_GROUP)
+	[LK_TLS] =	KAGG("tls", CONF_K_GROUP),
+	[LK_PROXY] =	KBOOL("proxy_protocol", struct conf_listen,
+			    l_proxy_protocol)
 };
 
 /*
@@ -210,7 +219,7 @@ static const struct conf_key conf_tls_cert_keys[TCK_N] = {
 
 /* routes = ( { ... } ) */
 enum { RK_PATH, RK_BACKEND, RK_FRAMING, RK_MSGTYPE, RK_ORIGINS,
-    RK_SUBPROTOS, RK_N };
+    RK_PREAMBLE, RK_FWD_HEADERS, RK_SUBPROTOS, RK_N };
 static const struct conf_key conf_route_keys[RK_N] = {
 	[RK_PATH] =	KSTR("path", struct conf_route, r_path,
 			    conf_str_path),
@@ -221,6 +230,9 @@ static const struct conf_key conf_route_keys[RK_N] = {
 	[RK_MSGTYPE] =	KSTR("message_type", struct conf_route,
 			    r_backend.b_message_type, conf_str_msgtype),
 	[RK_ORIGINS] =	KAGG("origins", CONF_K_STRINGS),
+	[RK_PREAMBLE] =	KSTR("preamble", struct conf_route, r_preamble,
+			    conf_str_preamble),
+	[RK_FWD_HEADERS] = KAGG("forward_headers", CONF_K_STRINGS),
 	[RK_SUBPROTOS] = KAGG("subprotocols", CONF_K_LIST)
 };
 
@@ -280,6 +292,8 @@ static void	conf_routes(struct conf_loader *, struct conf *,
 static void	conf_route(struct conf_loader *, struct conf_route *,
 		    const config_setting_t *);
 static void	conf_origins(struct conf_loader *, struct conf_route *,
+		    const config_setting_t *);
+static void	conf_fwd_headers(struct conf_loader *, struct conf_route *,
 		    const config_setting_t *);
 static void	conf_subprotos(struct conf_loader *, struct conf_route *,
 		    const config_setting_t **, const config_setting_t *);
@@ -602,6 +616,8 @@ conf_ktypename(enum conf_ktype type)
 		return "a list ( { ... }, ... )";
 	case CONF_K_STRINGS:
 		return "an array of strings [ \"...\", ... ]";
+	case CONF_K_BOOL:
+		return "true or false";
 	}
 	return "?";
 }
@@ -643,6 +659,8 @@ conf_type_ok(const struct conf_key *k, const config_setting_t *s)
 	case CONF_K_STRINGS:
 		return s->type == CONFIG_TYPE_ARRAY ||
 		    s->type == CONFIG_TYPE_LIST;
+	case CONF_K_BOOL:
+		return s->type == CONFIG_TYPE_BOOL;
 	}
 	return 0;
 }
@@ -699,6 +717,9 @@ conf_group(struct conf_loader *ld, const config_setting_t *group,
 		else if (k->k_type == CONF_K_STRING && k->k_string != NULL)
 			(void)k->k_string(ld, s, config_setting_get_string(s),
 			    (char *)base + k->k_off);
+		else if (k->k_type == CONF_K_BOOL)
+			*(int *)(void *)((char *)base + k->k_off) =
+			    config_setting_get_bool(s);
 	}
 }
 
@@ -1017,6 +1038,14 @@ conf_route(struct conf_loader *ld, struct conf_route *r,
 	    &conf_route_keys[RK_ORIGINS], found[RK_ORIGINS]))
 		conf_origins(ld, r, found[RK_ORIGINS]);
 
+	if (found[RK_FWD_HEADERS] != NULL && conf_type_ok(
+	    &conf_route_keys[RK_FWD_HEADERS], found[RK_FWD_HEADERS])) {
+		if (r->r_preamble != PREAMBLE_HEADERS)
+			conf_error(ld, found[RK_FWD_HEADERS], "forward_headers "
+			    "needs preamble = \"headers\"");
+		conf_fwd_headers(ld, r, found[RK_FWD_HEADERS]);
+	}
+
 	if (found[RK_SUBPROTOS] != NULL && conf_type_ok(
 	    &conf_route_keys[RK_SUBPROTOS], found[RK_SUBPROTOS]))
 		conf_subprotos(ld, r, found, found[RK_SUBPROTOS]);
@@ -1062,6 +1091,70 @@ conf_origins(struct conf_loader *ld, struct conf_route *r,
 		}
 		if ((r->r_origins[i] = strdup(o)) == NULL)
 			conf_nomem(ld);
+	}
+}
+
+/*
+ * forward_headers = [ "Cookie", ... ]: HTTP tokens, each at most once,
+ * none of the names the "headers" preamble writes itself.
+ */
+static void
+conf_fwd_headers(struct conf_loader *ld, struct conf_route *r,
+    const config_setting_t *list)
+{
+	static const char *const fixed[] = { "Remote-Addr", "Remote-Port",
+	    "Path", "Query", "Subprotocol", "TLS" };
+	const config_setting_t	*s;
+	const char		*v, *p;
+	char			 q[128];
+	size_t			 i, j, n;
+
+	n = (size_t)config_setting_length(list);
+	if (n == 0)
+		return;
+	if ((r->r_fwd_headers = calloc(n, sizeof(*r->r_fwd_headers))) ==
+	    NULL) {
+		conf_nomem(ld);
+		return;
+	}
+	r->r_nfwd_headers = n;
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(list, (unsigned int)i);
+		if (s->type != CONFIG_TYPE_STRING) {
+			conf_error(ld, s, "forward_headers: expected a string, "
+			    "not %s", conf_typename(s->type));
+			continue;
+		}
+		v = config_setting_get_string(s);
+		for (p = v; *p != '\0'; p++)
+			if (!((*p >= 'a' && *p <= 'z') ||
+			    (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') ||
+			    strchr("!#$%&'*+-.^_`|~", *p) != NULL))
+				break;
+		if (*v == '\0' || *p != '\0') {
+			conf_error(ld, s, "forward_headers: %s is not a header "
+			    "name", conf_quote(q, sizeof(q), v));
+			continue;
+		}
+		for (j = 0; j < sizeof(fixed) / sizeof(fixed[0]); j++)
+			if (strcasecmp(v, fixed[j]) == 0)
+				break;
+		if (j < sizeof(fixed) / sizeof(fixed[0])) {
+			conf_error(ld, s, "forward_headers: %s is written by "
+			    "the preamble itself", conf_quote(q, sizeof(q), v));
+			continue;
+		}
+		for (j = 0; j < i; j++)
+			if (r->r_fwd_headers[j] != NULL &&
+			    strcasecmp(v, r->r_fwd_headers[j]) == 0)
+				break;
+		if (j < i) {
+			conf_error(ld, s, "forward_headers: %s is listed twice",
+			    conf_quote(q, sizeof(q), v));
+			continue;
+		}
+		r->r_fwd_headers[i] = conf_strdup(ld, v);
 	}
 }
 
@@ -1288,6 +1381,22 @@ conf_str_framing(struct conf_loader *ld, const config_setting_t *s,
 		return -1;
 	}
 	*(enum framing *)dst = (enum framing)f;
+	return 0;
+}
+
+static int
+conf_str_preamble(struct conf_loader *ld, const config_setting_t *s,
+    const char *v, void *dst)
+{
+	char	 q[128];
+	int	 k;
+
+	if ((k = preamble_kind(v)) == -1) {
+		conf_error(ld, s, "unknown preamble %s (none, proxy-v1, "
+		    "proxy-v2 or headers)", conf_quote(q, sizeof(q), v));
+		return -1;
+	}
+	*(int *)dst = k;
 	return 0;
 }
 
@@ -1750,6 +1859,9 @@ conf_free(struct conf *conf)
 		for (j = 0; j < r->r_norigins; j++)
 			free(r->r_origins[j]);
 		free(r->r_origins);
+		for (j = 0; j < r->r_nfwd_headers; j++)
+			free(r->r_fwd_headers[j]);
+		free(r->r_fwd_headers);
 		for (j = 0; j < r->r_nsubprotos; j++) {
 			free(r->r_subprotos[j].s_name);
 			free(r->r_subprotos[j].s_backend.b_path);

@@ -71,6 +71,7 @@ struct conf_listen {
 						   "[::1]:80", "unix:/path"; unique */
 	int			 l_status;	/* status paths served here */
 	struct conf_tls		*l_tls;		/* NULL: plain (ws://) */
+	int			 l_proxy_protocol; /* a PROXY header first */
 	int			 l_line;	/* where it was defined */
 };
 
@@ -96,6 +97,9 @@ struct conf_route {
 	size_t			 r_nsubprotos;
 	int			 r_has_backend;	/* r_backend is a usable default */
 	struct conf_backend	 r_backend;
+	int			 r_preamble;	/* enum preamble_kind */
+	char		       **r_fwd_headers;	/* forward_headers: names */
+	size_t			 r_nfwd_headers;
 	int			 r_line;
 };
 

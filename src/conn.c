@@ -101,6 +101,24 @@ conn_accept(struct worker *w, struct listener *l, int fd,
 	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
+	/* A balancer's PROXY header comes first, before TLS (proxy.c). */
+	if (c->c_listen != NULL && c->c_listen->l_proxy_protocol) {
+		proxy_accept(c, fd);
+		return;
+	}
+	conn_client_start(c, fd);
+}
+
+/*
+ * The client socket fd is ready to be read as a WebSocket client (TLS or
+ * not): set up the client side and wait for the upgrade request.  The
+ * conn is freed here if that fails.
+ */
+void
+conn_client_start(struct conn *c, int fd)
+{
+	struct worker		*w = c->c_worker;
+
 	/* wss://: the handshake_timeout_ms deadline covers TLS too. */
 	if (c->c_listen != NULL && c->c_listen->l_tls != NULL)
 		c->c_cbev = tls_accept(w->w_base, fd, c->c_listen->l_tls);
@@ -314,6 +332,12 @@ conn_http_read(struct conn *c)
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		close(fd);
 		conn_refuse(c, 500, "cannot allocate a bufferevent", NULL, NULL);
+		return;
+	}
+	/* What the route tells the backend about the client, first. */
+	if ((status = proxy_preamble(c, &req)) != 0) {
+		conn_backend_done(c);
+		conn_refuse(c, status, "cannot write the preamble", NULL, NULL);
 		return;
 	}
 	evbuffer_drain(in, end);	/* pipelined frames stay */
@@ -564,6 +588,7 @@ conn_abort(struct conn *c, const char *reason)
 void
 conn_client_done(struct conn *c)
 {
+	proxy_cancel(c, 1);
 	if (c->c_cbev != NULL) {
 		bufferevent_free(c->c_cbev);
 		c->c_cbev = NULL;
@@ -629,7 +654,7 @@ conn_shutdown(struct conn *c)
 int
 conn_check(struct conn *c)
 {
-	if (c->c_cbev != NULL || c->c_bbev != NULL)
+	if (c->c_cbev != NULL || c->c_bbev != NULL || c->c_proxy != NULL)
 		return 0;
 	conn_free(c);
 	return 1;

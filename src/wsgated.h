@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "framing.h"
 #include "metrics.h"
+#include "preamble.h"
 #include "ws.h"
 
 struct event_base;
@@ -25,6 +26,7 @@ struct event;
 struct bufferevent;
 struct evbuffer;
 struct evconnlistener;
+struct proxy_wait;
 
 #define PEER_LEN	(INET6_ADDRSTRLEN + 8)
 #define TARGET_LOG_LEN	128
@@ -134,6 +136,12 @@ struct conn {
 	struct timeval		 c_start;
 	int			 c_over_limit;	/* past max_connections at accept */
 
+	/* a balancer's PROXY header (proxy_protocol listeners) */
+	struct proxy_wait	*c_proxy;	/* still waiting for it, or NULL */
+	int			 c_proxied;	/* c_psrc, c_pdst came from it */
+	struct preamble_addr	 c_psrc;	/* the client */
+	struct preamble_addr	 c_pdst;	/* the address it connected to */
+
 	/* client side */
 	struct bufferevent	*c_cbev;
 	int			 c_cpaused;	/* reading paused: backend slow */
@@ -209,7 +217,14 @@ void	 conn_client_done(struct conn *);
 void	 conn_backend_done(struct conn *);
 void	 conn_backend_finish(struct conn *);
 int	 conn_check(struct conn *);
+void	 conn_client_start(struct conn *, int);
 void	 conn_shutdown(struct conn *);
+
+/* proxy.c */
+struct http_request;
+void	 proxy_accept(struct conn *, int);
+void	 proxy_cancel(struct conn *, int);
+int	 proxy_preamble(struct conn *, const struct http_request *);
 
 /* backend.c */
 int	 backend_connect(struct conn *, int *);

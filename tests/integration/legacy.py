@@ -129,3 +129,21 @@ class RespReader:
 
 class RespError(str):
     """A RESP error reply ("-ERR ..."), kept apart from status replies."""
+
+
+def start_named_gateway(test, conf, port, name):
+    """Another wsgated beside the test's own (GatewayTest.start_gateway
+    names its files wsgated.*): conf (a dict) in NAME.conf, its log in
+    NAME.log.  Stopped, and its log checked, like the harness's."""
+    from harness import WSGATED, Gateway
+    conf_path = test.write_config(conf, name + ".conf")
+    log_path = test.path(name + ".log")
+    log = open(log_path, "wb")
+    test.addCleanup(log.close)
+    proc = subprocess.Popen([WSGATED, "-c", conf_path],
+                            stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+    gw = Gateway(proc, conf_path, log_path, port)
+    test.addCleanup(test._stop_gateway, gw)
+    if not wait_port("127.0.0.1", port, 10.0, proc):
+        test.fail("%s did not start:\n%s" % (name, gw.log_tail()))
+    return gw
