@@ -171,5 +171,6 @@ clean:
 	rm -f $(BENCH_BINS) bench/*.d
 
 include tests/fuzz/fuzz.mk
+include tests/soak/soak.mk
 
 -include $(OBJS:.o=.d)
