@@ -128,8 +128,8 @@ lint: | deps
 	cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
 	    --enable=warning,style,performance,portability \
 	    --suppressions-list=tests/lint/cppcheck.supp \
-	    --include=/usr/include/x86_64-linux-gnu/sys/queue.h \
-	    --include=/usr/include/x86_64-linux-gnu/sys/time.h \
+	    $(foreach h,sys/queue.h sys/time.h,--include=$(firstword \
+	    $(wildcard /usr/include/*/$(h) /usr/include/$(h)))) \
 	    -D_GNU_SOURCE -D__USE_MISC -Isrc $(LINT_SRCS)
 	clang-tidy --quiet $(LINT_SRCS) -- $(LINT_CFLAGS)
 
