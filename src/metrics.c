@@ -39,7 +39,7 @@ struct metrics_sum {
 
 /* Written by the main thread only. */
 static _Atomic uint64_t	 metrics_reloads[2];	/* failed, ok */
-static struct timeval	 metrics_start;		/* set before threads */
+static struct timeval	 metrics_start;	/* set before threads */
 
 static uint64_t	 metrics_get(_Atomic uint64_t *);
 static struct metrics_sum *metrics_sum_find(struct metrics_sum **, size_t *,
@@ -205,7 +205,8 @@ metrics_render(struct conn *c, struct evbuffer *b)
 	struct metrics_route	*mr;
 	struct metrics_sum	*sums = NULL, *ms;
 	struct metrics_code	*mc;
-	uint64_t		 status[METRICS_MAX_STATUS], v, other = 0, tls = 0;
+	uint64_t		 status[METRICS_MAX_STATUS], v;
+	uint64_t		 other = 0, tls = 0;
 	uint64_t		 codes[METRICS_MAX_CODES];
 	unsigned int		 codev[METRICS_MAX_CODES];
 	size_t			 n = 0, size = 0, ncodes = 0, i, j;
@@ -287,7 +288,8 @@ metrics_render(struct conn *c, struct evbuffer *b)
 	    "backend, out: backend to client).");
 	for (i = 0; i < n; i++)
 		for (d = 0; d < 2; d++) {
-			evbuffer_add_printf(b, "wsgate_messages_total{route=\"");
+			evbuffer_add_printf(b,
+			    "wsgate_messages_total{route=\"");
 			metrics_label(b, sums[i].ms_path);
 			evbuffer_add_printf(b, "\",direction=\"%s\"} %" PRIu64
 			    "\n", dirs[d], sums[i].ms_msgs[d]);
@@ -388,7 +390,7 @@ metrics_process(struct evbuffer *b)
 		METRICS_HEAD(b, "process_open_fds", "gauge",
 		    "Number of open file descriptors.");
 		evbuffer_add_printf(b, "process_open_fds %ld\n",
-		    nfds > 0 ? nfds - 1 : 0);	/* not the one opendir used */
+		    nfds > 0 ? nfds - 1 : 0);	/* less opendir's own */
 	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		METRICS_HEAD(b, "process_max_fds", "gauge",

@@ -31,11 +31,11 @@ struct http_request;
 #define METRICS_MAX_CODES	64	/* distinct close codes per worker */
 
 struct metrics_route {
-	struct metrics_route	*mr_next;	/* set before publication */
+	struct metrics_route	*mr_next;	/* set before publishing */
 	char			*mr_path;
 	_Atomic uint64_t	 mr_opened;	/* upgrades (101) */
 	_Atomic uint64_t	 mr_closed;	/* of those, closed */
-	_Atomic uint64_t	 mr_msgs[2];	/* METRICS_IN, METRICS_OUT */
+	_Atomic uint64_t	 mr_msgs[2];	/* [METRICS_IN], [..._OUT] */
 	_Atomic uint64_t	 mr_bytes[2];	/* payload bytes */
 	_Atomic uint64_t	 mr_connect_fail; /* backend connect refused */
 };
@@ -49,7 +49,7 @@ struct metrics {
 	struct metrics_route	*_Atomic m_routes;
 	_Atomic uint64_t	 m_status[METRICS_MAX_STATUS];
 	struct metrics_code	 m_close[METRICS_MAX_CODES];
-	_Atomic uint64_t	 m_close_other;	/* when m_close is full */
+	_Atomic uint64_t	 m_close_other;	/* m_close was full */
 	_Atomic uint64_t	 m_tls_handshakes;
 };
 
