@@ -87,25 +87,34 @@ class SocketActivation(GatewayTest):
         s.listen(64)
         pa = s.getsockname()[1]     # handed over
         pb = free_port()            # opened by wsgated
+        upath = self.path("front.sock")     # handed over too
+        u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.addCleanup(u.close)
+        u.bind(upath)
+        u.listen(64)
         conf = self.make_config(
             [{"path": "/echo", "backend": echo, "framing": "frame"}],
             workers=2, listen=[{"address": "127.0.0.1", "port": pb},
+                               {"unix": upath},
                                {"address": "127.0.0.1", "port": pa}])
         # status only on the handed-over entry: its settings must apply
         conf["status"] = {"listen": ["127.0.0.1:%d" % pa]}
-        fd = s.fileno()
+        # what systemd does between fork and exec: the sockets become
+        # descriptors 3 and 4, inherited (moved out of the way first)
+        fds = [os.dup(s.fileno()), os.dup(u.fileno())]
+        for f in fds:
+            self.addCleanup(os.close, f)
 
         def as_systemd():
-            # what systemd does between fork and exec: the socket becomes
-            # descriptor 3, inherited
-            if fd != 3:
-                os.dup2(fd, 3)
-            os.set_inheritable(3, True)
+            hi = [os.dup2(f, 100 + i) for i, f in enumerate(fds)]
+            for i, f in enumerate(hi):
+                os.dup2(f, 3 + i)
+                os.set_inheritable(3 + i, True)
 
         # LISTEN_PID must be the pid of wsgated itself: the shell that
         # execs it has that pid, so it sets the variable.
         gw = start_gateway_env(
-            self, conf, pa, env={"LISTEN_FDS": "1"}, preexec_fn=as_systemd,
+            self, conf, pa, env={"LISTEN_FDS": "2"}, preexec_fn=as_systemd,
             close_fds=False,
             wrap=["/bin/sh", "-c", 'LISTEN_PID=$$; export LISTEN_PID; '
                   'exec "$0" "$@"'])
@@ -114,12 +123,19 @@ class SocketActivation(GatewayTest):
         self.assertIn("listening on 127.0.0.1:%d (from systemd)" % pa,
                       gw.log())
         self.assertIn("listening on 127.0.0.1:%d\n" % pb, gw.log())
-        s.close()   # only wsgated holds it now
+        self.assertIn("listening on unix:%s (from systemd)" % upath, gw.log())
+        clients = []
         for p in (pa, pb):
             c = RawClient(p)
             self.addCleanup(c.close)
             c.handshake("/echo")
             echo_once(c, p)
+            clients.append(c)
+        c = RawClient(0, unix=upath)
+        self.addCleanup(c.close)
+        c.handshake("/echo")
+        echo_once(c, 0)
+        clients.append(c)
         self.assertEqual(http_get("127.0.0.1", pa, "/_wsgate/health")[0], 200)
         self.assertEqual(http_get("127.0.0.1", pb, "/_wsgate/health")[0], 404)
         # a descriptor systemd passed is not unlinked or re-bound on reload
@@ -129,6 +145,14 @@ class SocketActivation(GatewayTest):
         c = RawClient(pa)
         self.addCleanup(c.close)
         c.handshake("/echo")
+        clients.append(c)
+        for c in clients:
+            c.close()
+        # the socket file is systemd's: left in place at exit
+        gw.expect_exit = True
+        gw.signal(signal.SIGTERM)
+        self.assertIsNotNone(gw.wait(10))
+        self.assertTrue(os.path.exists(upath))
 
 
 class Journal(GatewayTest):
