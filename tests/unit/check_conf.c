@@ -377,6 +377,50 @@ START_TEST(test_null_callback)
 }
 END_TEST
 
+/*
+ * TLS groups: the shape only (tls.c reads the files), with "FILE:LINE"
+ * of each setting kept for tls.c's errors.
+ */
+START_TEST(test_tls)
+{
+	const struct conf_tls	*t;
+	struct conf		*conf;
+	char			 at[PATH_MAX + 16];
+	const char		*path = fixture("tls.conf");
+
+	conf = load_good(path);
+	ck_assert_uint_eq(conf->c_nlistens, 3);
+	ck_assert_ptr_null(conf->c_listens[2].l_tls);
+
+	ck_assert_ptr_nonnull(t = conf->c_listens[0].l_tls);
+	ck_assert_uint_eq(t->t_ncerts, 1);
+	ck_assert_str_eq(t->t_certs[0].tc_cert, "/etc/wsgate/a.pem");
+	ck_assert_str_eq(t->t_certs[0].tc_key, "/etc/wsgate/a.key");
+	snprintf(at, sizeof(at), "%s:4", path);
+	ck_assert_str_eq(t->t_certs[0].tc_cert_at, at);
+	snprintf(at, sizeof(at), "%s:5", path);
+	ck_assert_str_eq(t->t_certs[0].tc_key_at, at);
+	ck_assert_int_eq(t->t_min_version, CONF_TLS_1_2);
+	ck_assert_ptr_null(t->t_ciphers);
+	ck_assert_ptr_null(t->t_ciphersuites);
+	ck_assert_ptr_null(t->t_ctx);
+
+	ck_assert_ptr_nonnull(t = conf->c_listens[1].l_tls);
+	ck_assert_uint_eq(t->t_ncerts, 2);
+	ck_assert_str_eq(t->t_certs[0].tc_cert, "/etc/wsgate/b.pem");
+	ck_assert_str_eq(t->t_certs[1].tc_cert, "c.pem");
+	ck_assert_str_eq(t->t_certs[1].tc_key, "c.key");
+	snprintf(at, sizeof(at), "%s:11", path);
+	ck_assert_str_eq(t->t_certs[1].tc_key_at, at);
+	ck_assert_int_eq(t->t_min_version, CONF_TLS_1_3);
+	ck_assert_str_eq(t->t_ciphers, "ECDHE-ECDSA-AES128-GCM-SHA256");
+	ck_assert_str_eq(t->t_ciphersuites, "TLS_AES_128_GCM_SHA256");
+	snprintf(at, sizeof(at), "%s:14", path);
+	ck_assert_str_eq(t->t_ciphers_at, at);
+	conf_unref(conf);
+}
+END_TEST
+
 /* The shipped example configs must load, or make demo would not run. */
 START_TEST(test_examples)
 {
@@ -424,6 +468,26 @@ struct bad_file {
 static const struct bad_file bad_files[] = {
 	{ "syntax.conf", {
 		{ 4, "syntax error" } } },
+	{ "tls-bad.conf", {
+		{ 2, "tls has a cert but no key" },
+		{ 3, "tls has a key but no cert" },
+		{ 4, "tls needs cert and key, or certificates = ( { cert = "
+		    "...; key = ...; }, ... )" },
+		{ 6, "tls: use either cert and key, or certificates, not "
+		    "both" },
+		{ 7, "tls: certificates is empty" },
+		{ 8, "certificate has no key" },
+		{ 9, "certificate has no cert" },
+		{ 9, "certificate: expected a group { cert = ...; key = ...; "
+		    "}, not a string" },
+		{ 10, "cert: empty file name" },
+		{ 11, "min_version \"TLSv1.1\": expected \"TLSv1.2\" or "
+		    "\"TLSv1.3\" (older versions are not supported)" },
+		{ 11, "ciphers \"A B\": expected a list like \"NAME:NAME\" "
+		    "without spaces" },
+		{ 11, "ciphersuites: expected a string, not an integer" },
+		{ 12, "unknown key \"sni\" in tls" },
+		{ 13, "tls: expected a group { ... }, not a string" } } },
 	{ "unknown-key.conf", {
 		{ 2, "unknown key \"reuseport\" in listen entry" },
 		{ 5, "unknown key \"max_frame_size\" in limits" },
@@ -606,6 +670,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_ref);
 	tcase_add_test(tc, test_route_find);
+	tcase_add_test(tc, test_tls);
 	tcase_add_test(tc, test_examples);
 	suite_add_tcase(s, tc);
 
