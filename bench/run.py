@@ -26,6 +26,10 @@ websockify 0.10 serves connections with select() and fails past about 500,
 so its connection counts are capped (the table says so).  websockify and
 websocketd are installed with apt-get when missing and running as root.
 Raw results go to --json FILE (default /tmp/wsgate-bench-TIME.json).
+On a machine other work is loading, the rates drop with the share of CPU 0
+the servers get (the report says how much others took); the server CPU
+per message does not, and --nice N (BENCH_NICE) gives the measured
+processes a larger share.
 """
 
 import argparse
@@ -44,6 +48,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# main() replaces these with copies, so a rebuild of the tree during the
+# run (make SANITIZE=1 in another shell) cannot change what is measured.
 WSGATED = os.path.join(ROOT, "wsgated")
 WSBENCH = os.path.join(ROOT, "bench", "wsbench")
 BACKEND = os.path.join(ROOT, "bench", "bench-backend")
@@ -160,6 +166,20 @@ def cpu_s(pids):
     return t / CLK_TCK
 
 
+def cpu_busy(cpu):
+    """Non-idle seconds of one CPU since boot (/proc/stat)."""
+    try:
+        with open("/proc/stat") as f:
+            for line in f:
+                if line.startswith("cpu%s " % cpu):
+                    v = [int(x) for x in line.split()[1:]]
+                    # user nice system idle iowait irq softirq steal
+                    return (sum(v[:8]) - v[3] - v[4]) / CLK_TCK
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -202,8 +222,12 @@ def stop(proc, timeout=5.0):
         proc.wait()
 
 
+NICE = 0    # --nice: run servers and client at this niceness
+
+
 def pinned(cpu, argv):
-    return ["taskset", "-c", cpu] + argv
+    pre = ["nice", "-n", str(NICE)] if NICE else []
+    return pre + (["taskset", "-c", cpu] if cpu else []) + argv
 
 
 # ---------------------------------------------------------------------------
@@ -222,15 +246,17 @@ class Setup:
         self.procs = []
         self.port = None
 
+    scheme = "ws"
+
     def url(self):
-        return "ws://127.0.0.1:%d%s" % (self.port, self.path)
+        return "%s://127.0.0.1:%d%s" % (self.scheme, self.port, self.path)
 
     def roots(self):
         return [p.pid for p in self.procs if p.poll() is None]
 
     def spawn(self, argv, name, cpu=SERVER_CPU):
         logf = open(os.path.join(self.tmp, name + ".log"), "ab")
-        p = subprocess.Popen(pinned(cpu, argv) if cpu else argv,
+        p = subprocess.Popen(pinned(cpu, argv),
                              stdin=subprocess.DEVNULL, stdout=logf,
                              stderr=subprocess.STDOUT, cwd=self.tmp)
         logf.close()
@@ -263,24 +289,60 @@ class Wsgated(Setup):
         self.label = "wsgated %s (frame, C echo backend)" % version(
             [WSGATED, "-V"]).split()[-1]
 
+    def listen_extra(self):
+        return ""
+
     def start(self):
         self.start_backend()
         self.port = free_port()
         conf = os.path.join(self.tmp, "wsgated.conf")
-        text = ('listen = ( { address = "127.0.0.1"; port = %d; } );\n'
+        text = ('listen = ( { address = "127.0.0.1"; port = %d;%s } );\n'
                 'workers = %d;\n%s'
                 'routes = ( { path = "/frame"; backend = "%s"; '
                 'framing = "frame"; } );\n')
         quiet = 'log_level = "warning";\n'
         for extra in (quiet, ""):
             with open(conf, "w") as f:
-                f.write(text % (self.port, self.workers, extra, self.sock))
+                f.write(text % (self.port, self.listen_extra(), self.workers,
+                                extra, self.sock))
             if subprocess.run([WSGATED, "-t", "-c", conf],
                               capture_output=True).returncode == 0:
                 break
         p = self.spawn([WSGATED, "-c", conf], "wsgated", cpu=self.server_cpu)
         if not wait_port(self.port, p):
             raise RuntimeError("wsgated did not start")
+
+
+class WsgatedTLS(Wsgated):
+    """wsgated with a TLS listener (self-signed P-256 certificate)."""
+    name = "wsgated-tls"
+    scheme = "wss"
+
+    def __init__(self, tmp):
+        super().__init__(tmp)
+        self.label = self.label.replace("(frame,", "wss:// (TLS, P-256; frame,")
+        self.cert = os.path.join(tmp, "cert.pem")
+        self.key = os.path.join(tmp, "key.pem")
+
+    def listen_extra(self):
+        return ' tls = { cert = "%s"; key = "%s"; };' % (self.cert, self.key)
+
+    def usable(self):
+        """Make the certificate; can this wsgated serve TLS?"""
+        p = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+                            "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                            "-keyout", self.key, "-out", self.cert, "-days",
+                            "2", "-subj", "/CN=localhost"],
+                           capture_output=True)
+        if p.returncode != 0:
+            return False
+        conf = os.path.join(self.tmp, "tls-check.conf")
+        with open(conf, "w") as f:
+            f.write('listen = ( { address = "127.0.0.1"; port = 1;%s } );\n'
+                    'routes = ( { path = "/"; backend = "/x"; } );\n'
+                    % self.listen_extra())
+        return subprocess.run([WSGATED, "-t", "-c", conf],
+                              capture_output=True).returncode == 0
 
 
 class Websockify(Setup):
@@ -343,9 +405,7 @@ def wsbench(setup, mode, conns, size, seconds, warmup, extra=(),
     argv = [WSBENCH, "-m", mode, "-c", str(conns), "-s", str(size),
             "-t", str(seconds), "-w", str(warmup), "--json", "-q"]
     argv += setup.wsbench_args + list(extra) + [setup.url()]
-    if client_cpu:
-        argv = pinned(client_cpu, argv)
-    pids = tree(setup.roots())
+    argv = pinned(client_cpu, argv)
     t0 = time.monotonic()
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
@@ -353,11 +413,16 @@ def wsbench(setup, mode, conns, size, seconds, warmup, extra=(),
     # (connections take a moment to open, so start a little late).
     marks = (warmup + 0.2 + 0.2 * seconds, warmup + 0.2 + 0.9 * seconds)
     samples = []
+    pids = None
     for m in marks:
         delay = t0 + m - time.monotonic()
         if delay > 0 and p.poll() is None:
             time.sleep(delay)
-        samples.append((time.monotonic(), cpu_s(pids), cpu_s([p.pid])))
+        if pids is None:
+            # the per-connection processes exist by now
+            pids = tree(setup.roots())
+        samples.append((time.monotonic(), cpu_s(pids), cpu_s([p.pid]),
+                        cpu_busy(SERVER_CPU)))
     try:
         out, err = p.communicate(timeout=seconds + warmup + 60)
     except subprocess.TimeoutExpired:
@@ -368,10 +433,14 @@ def wsbench(setup, mode, conns, size, seconds, warmup, extra=(),
         res = json.loads(out.strip().splitlines()[-1])
     except (ValueError, IndexError):
         res = {"ok": False, "error": "no result: %s" % err.strip()[-200:]}
-    (ta, sa, ca), (tb, sb, cb) = samples
+    (ta, sa, ca, ba), (tb, sb, cb, bb) = samples
     if res.get("ok") and tb > ta:
         res["server_cpu_frac"] = (sb - sa) / (tb - ta)
         res["client_cpu"] = (cb - ca) / (tb - ta)
+        if ba is not None and bb is not None:
+            # what else ran on the server's CPU meanwhile
+            res["cpu0_others"] = max(0.0, (bb - ba) / (tb - ta) -
+                                     res["server_cpu_frac"])
     return res
 
 
@@ -465,10 +534,11 @@ def fmt_mem(kib):
 def table(results, info, quick):
     rows = []
     ref = results.get("wsgated", {})
-    hdr = ("| setup | 32 B msgs/s | 32 B p99 | 16 KiB MB/s | 16 KiB p99 | "
-           "handshakes/s | RSS (PSS) per idle conn, 1k | same, 10k |")
+    hdr = ("| setup | 32 B msgs/s | 32 B p99 | server CPU per 32 B msg | "
+           "16 KiB MB/s | 16 KiB p99 | handshakes/s | "
+           "RSS (PSS) per idle conn, 1k | same, 10k |")
     rows.append(hdr)
-    rows.append("|" + "---|" * 8)
+    rows.append("|" + "---|" * 9)
     for name, r in results.items():
         if name.startswith("_"):
             continue
@@ -495,9 +565,11 @@ def table(results, info, quick):
 
         p99_32 = r.get("echo32_p99")
         p99_16 = r.get("echo16k_p99")
-        rows.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        cpu_us = r.get("echo32_cpu_us")
+        rows.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             r["label"], cell("echo32_rate"),
             "-" if p99_32 is None else "%s µs" % fmt_num(p99_32),
+            "-" if cpu_us is None else "%.1f µs" % cpu_us,
             cell("echo16k_mbs", 1),
             "-" if p99_16 is None else "%s µs" % fmt_num(p99_16),
             cell("connect_rate"), mem("idle1k"), mem("idle10k")))
@@ -532,11 +604,27 @@ def main():
                     "websocketd, websocketd-binary, scaling")
     ap.add_argument("--json", dest="json_out",
                     default=os.environ.get("BENCH_JSON", ""))
+    ap.add_argument("--nice", type=int,
+                    default=int(os.environ.get("BENCH_NICE", "0") or 0),
+                    help="niceness of the servers and the client (e.g. -5 "
+                    "on a machine others are using; needs root)")
     args = ap.parse_args()
+    global NICE
+    NICE = args.nice
 
+    global WSGATED, WSBENCH, BACKEND
+    tmp = tempfile.mkdtemp(prefix="wsgate-bench-")
+    copies = []
     for f in (WSGATED, WSBENCH, BACKEND):
         if not os.access(f, os.X_OK):
             sys.exit("bench: %s is not built (run make)" % f)
+        with open(f, "rb") as fh:
+            if b"__asan_init" in fh.read():
+                sys.exit("bench: %s is a sanitizer build; run make "
+                         "without SANITIZE=1 first" % f)
+        copies.append(os.path.join(tmp, os.path.basename(f)))
+        shutil.copy2(f, copies[-1])
+    WSGATED, WSBENCH, BACKEND = copies
     if (os.cpu_count() or 1) < 2:
         sys.exit("bench: needs 2 CPUs (server on 0, client on 1)")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -549,9 +637,13 @@ def main():
     t_start = time.monotonic()
     info = machine()
     missing = ensure_anchors()
-    tmp = tempfile.mkdtemp(prefix="wsgate-bench-")
 
     setups = [Wsgated(tmp)]
+    tls = WsgatedTLS(tmp)
+    if tls.usable():
+        setups.append(tls)
+    else:
+        log("this wsgated has no TLS: no wss:// row")
     if "websockify" not in missing:
         setups.append(Websockify(tmp))
     if "websocketd" not in missing:
@@ -580,6 +672,13 @@ def main():
                 r[key + "_p99"] = statistics.median(
                     x["latency_us"]["p99"] for x in runs)
                 r[key + "_server_cpu"] = median_of(runs, "server_cpu_frac")
+                per = [x["server_cpu_frac"] * 1e6 / x["msgs_per_sec"]
+                       for x in runs if x.get("server_cpu_frac")]
+                if len(per) == len(runs):
+                    r[key + "_cpu_us"] = statistics.median(per)
+                others = [x.get("cpu0_others", 0) for x in runs]
+                r["cpu0_others_max"] = max(others +
+                                           [r.get("cpu0_others_max", 0)])
             if s.has_connect and not s.name.endswith("binary"):
                 runs = [wsbench(s, "connect", 32, 32, secs, warm)
                         for _ in range(reps)]
@@ -681,10 +780,12 @@ def print_report(results, extra, info, quick, reps, secs, warm):
               info["cpus"], info["cpu_model"], info["kernel"],
               info["distro"], info["memory_gib"], info["loadavg_start"][0],
               info["loadavg_end"][0]))
-    print("server processes pinned to CPU %s, wsbench to CPU %s; medians "
+    print("server processes pinned to CPU %s, wsbench to CPU %s%s; medians "
           "of %d run(s) of %.1f s after %.1f s warm-up; 100 connections "
-          "(websockify: at most %d)" % (SERVER_CPU, CLIENT_CPU, reps, secs,
-                                         warm, WEBSOCKIFY_CAP))
+          "(websockify: at most %d)" % (
+              SERVER_CPU, CLIENT_CPU,
+              ", both at niceness %d" % NICE if NICE else "", reps, secs,
+              warm, WEBSOCKIFY_CAP))
     print()
     print(table(results, info, quick))
     print()
@@ -695,6 +796,15 @@ def print_report(results, extra, info, quick, reps, secs, warm):
           "done one 32-byte echo.")
     w = results.get("wsgated", {})
     notes = []
+    busy = max([r.get("cpu0_others_max", 0) for k, r in results.items()
+                if not k.startswith("_")] + [0])
+    notes.append("Other processes on this machine took up to %.0f%% of CPU "
+                 "%s during the echo runs%s.  \"Server CPU per 32 B msg\" "
+                 "(user + system time of the server's processes per echoed "
+                 "message) does not depend on that share." % (
+                     busy * 100, SERVER_CPU,
+                     ": the rates are lower than on an idle machine"
+                     if busy > 0.05 else ""))
     if "websockify" in results:
         notes.append("websockify: %d connections at most (select() fails "
                      "near 500); its echo runs used %d connections, its idle "
