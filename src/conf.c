@@ -172,7 +172,7 @@ static const struct conf_key conf_limit_keys[] = {
 
 /* listen = ( { ... } ): TCP (address, port) or Unix (unix, mode). */
 enum { LK_ADDRESS, LK_PORT, LK_UNIX, LK_MODE, LK_OWNER, LK_GROUP, LK_TLS,
-    LK_PROXY, LK_N };
+    LK_PROXY, LK_TRUSTED, LK_N };
 static const struct conf_key conf_listen_keys[LK_N] = {
 	[LK_ADDRESS] =	KSTR("address", struct conf_listen, l_address,
 			    conf_str_address),
@@ -187,7 +187,8 @@ static const struct conf_key conf_listen_keys[LK_N] = {
 			    conf_str_name),
 	[LK_TLS] =	KAGG("tls", CONF_K_GROUP),
 	[LK_PROXY] =	KBOOL("proxy_protocol", struct conf_listen,
-			    l_proxy_protocol)
+			    l_proxy_protocol),
+	[LK_TRUSTED] =	KAGG("trusted_proxies", CONF_K_STRINGS)
 };
 
 /*
@@ -294,6 +295,8 @@ static void	conf_route(struct conf_loader *, struct conf_route *,
 static void	conf_origins(struct conf_loader *, struct conf_route *,
 		    const config_setting_t *);
 static void	conf_fwd_headers(struct conf_loader *, struct conf_route *,
+		    const config_setting_t *);
+static void	conf_trusted(struct conf_loader *, struct conf_listen *,
 		    const config_setting_t *);
 static void	conf_subprotos(struct conf_loader *, struct conf_route *,
 		    const config_setting_t **, const config_setting_t *);
@@ -859,6 +862,44 @@ conf_listen(struct conf_loader *ld, struct conf_listen *l,
 	if (found[LK_TLS] != NULL &&
 	    conf_type_ok(&conf_listen_keys[LK_TLS], found[LK_TLS]))
 		conf_tls(ld, l, found[LK_TLS]);
+	if (found[LK_TRUSTED] != NULL &&
+	    conf_type_ok(&conf_listen_keys[LK_TRUSTED], found[LK_TRUSTED]))
+		conf_trusted(ld, l, found[LK_TRUSTED]);
+}
+
+/* trusted_proxies = [ "ADDR", "ADDR/BITS", "unix", ... ] */
+static void
+conf_trusted(struct conf_loader *ld, struct conf_listen *l,
+    const config_setting_t *list)
+{
+	const config_setting_t	*s;
+	char			 q[128];
+	size_t			 i, n;
+
+	if ((n = (size_t)config_setting_length(list)) == 0) {
+		conf_error(ld, list, "trusted_proxies is empty: leave it out "
+		    "to ignore X-Forwarded-For");
+		return;
+	}
+	if ((l->l_trusted = calloc(n, sizeof(*l->l_trusted))) == NULL) {
+		conf_nomem(ld);
+		return;
+	}
+	l->l_ntrusted = n;
+	for (i = 0; i < n; i++) {
+		s = config_setting_get_elem(list, (unsigned int)i);
+		if (s->type != CONFIG_TYPE_STRING) {
+			conf_error(ld, s, "trusted_proxies: expected a string, "
+			    "not %s", conf_typename(s->type));
+			continue;
+		}
+		if (conf_netmask(config_setting_get_string(s),
+		    &l->l_trusted[i]) == -1)
+			conf_error(ld, s, "trusted_proxies: %s is not an "
+			    "address, ADDRESS/BITS or \"unix\"",
+			    conf_quote(q, sizeof(q),
+			    config_setting_get_string(s)));
+	}
 }
 
 /*
@@ -1850,6 +1891,7 @@ conf_free(struct conf *conf)
 		free(conf->c_listens[i].l_owner);
 		free(conf->c_listens[i].l_group);
 		free(conf->c_listens[i].l_name);
+		free(conf->c_listens[i].l_trusted);
 		conf_tls_free(conf->c_listens[i].l_tls);
 	}
 	free(conf->c_listens);

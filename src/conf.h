@@ -72,6 +72,9 @@ struct conf_listen {
 	int			 l_status;	/* status paths served here */
 	struct conf_tls		*l_tls;		/* NULL: plain (ws://) */
 	int			 l_proxy_protocol; /* a PROXY header first */
+	struct conf_netmask	*l_trusted;	/* trusted_proxies: whose
+						   X-Forwarded-For counts */
+	size_t			 l_ntrusted;
 	int			 l_line;	/* where it was defined */
 };
 

@@ -302,6 +302,7 @@ conn_http_read(struct conn *c)
 	}
 	log_printable(c->c_target, sizeof(c->c_target), req.target,
 	    req.target_len);
+	proxy_forwarded(c, &req);	/* X-Forwarded-For, if trusted */
 	if (metrics_http(c, &req))	/* the status paths */
 		return;
 	if (http_handshake(&req, c->c_conf, &hs) != 101) {

@@ -50,6 +50,11 @@ static void	proxy_timercb(evutil_socket_t, short, void *);
 static void	proxy_drop(struct conn *, const char *);
 static void	proxy_sockaddr(struct preamble_addr *, const struct sockaddr *);
 static void	proxy_peer_name(char *, size_t, const struct preamble_addr *);
+static int	proxy_mask_match(const struct conf_netmask *,
+		    const struct preamble_addr *);
+static int	proxy_trusted(const struct conf_listen *,
+		    const struct preamble_addr *);
+static int	proxy_xff_addr(const char *, size_t, struct preamble_addr *);
 
 /*
  * Start waiting for the PROXY header on fd, the conn's accepted socket
@@ -102,11 +107,18 @@ proxy_cancel(struct conn *c, int close_fd)
 	c->c_proxy = NULL;
 }
 
-/* Log why, close the socket and free the conn. */
+/*
+ * Log why, close the socket and free the conn.  A connection closed
+ * before sending a byte is a balancer's plain TCP check: debug level.
+ */
 static void
 proxy_drop(struct conn *c, const char *why)
 {
-	log_info("#%" PRIu64 " %s: %s, dropping", c->c_id, c->c_peer, why);
+	if (c->c_proxy->pw_have == 0 && strncmp(why, "closed", 6) == 0)
+		log_debug("#%" PRIu64 " %s: %s", c->c_id, c->c_peer, why);
+	else
+		log_info("#%" PRIu64 " %s: %s, dropping", c->c_id, c->c_peer,
+		    why);
 	c->c_close_by = "client";
 	snprintf(c->c_close_reason, sizeof(c->c_close_reason), "%s", why);
 	proxy_cancel(c, 1);
@@ -305,4 +317,147 @@ proxy_preamble(struct conn *c, const struct http_request *req)
 	default:
 		return 500;
 	}
+}
+
+/* Is a in m (an ADDR/BITS entry, or "unix" for a client without one)? */
+static int
+proxy_mask_match(const struct conf_netmask *m, const struct preamble_addr *a)
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0xff, 0xff };
+	const uint8_t	*p = a->pa_addr;
+	int		 family = a->pa_family, bits, i;
+	uint8_t		 mask;
+
+	if (family == AF_UNSPEC)
+		return m->n_family == AF_UNIX;
+	/* A v4-mapped IPv6 client (dual-stack socket) is matched as IPv4. */
+	if (family == AF_INET6 && m->n_family == AF_INET &&
+	    memcmp(p, v4mapped, sizeof(v4mapped)) == 0) {
+		family = AF_INET;
+		p += 12;
+	}
+	if (family != m->n_family)
+		return 0;
+	for (i = 0, bits = m->n_bits; bits > 0; i++, bits -= 8) {
+		mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+		if ((p[i] & mask) != (m->n_addr[i] & mask))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+proxy_trusted(const struct conf_listen *l, const struct preamble_addr *a)
+{
+	size_t	 i;
+
+	for (i = 0; i < l->l_ntrusted; i++)
+		if (proxy_mask_match(&l->l_trusted[i], a))
+			return 1;
+	return 0;
+}
+
+/* One X-Forwarded-For entry: an IPv4 or IPv6 address, blanks around. */
+static int
+proxy_xff_addr(const char *s, size_t n, struct preamble_addr *a)
+{
+	char	 tmp[INET6_ADDRSTRLEN + 1];
+
+	while (n > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		n--;
+	}
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	if (n == 0 || n >= sizeof(tmp))
+		return -1;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, tmp, a->pa_addr) == 1)
+		a->pa_family = AF_INET;
+	else if (inet_pton(AF_INET6, tmp, a->pa_addr) == 1)
+		a->pa_family = AF_INET6;
+	else
+		return -1;
+	return 0;
+}
+
+/*
+ * X-Forwarded-For, from trusted proxies only.  If the connection's
+ * client (the socket's peer, or the address of a PROXY header) is in the
+ * listener's trusted_proxies, the client becomes the rightmost address
+ * of the X-Forwarded-For headers (the last header's last entry first)
+ * that is not trusted itself, or the leftmost one if all are; with port
+ * 0, since the header carries none.  An entry that is not an address
+ * ends the walk there: what lies left of it cannot be vouched for.
+ */
+void
+proxy_forwarded(struct conn *c, const struct http_request *req)
+{
+	const struct conf_listen *l = c->c_listen;
+	const struct http_header *h;
+	struct preamble_addr	 peer, a, pick;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	char			 was[PEER_LEN];
+	const char		*v;
+	size_t			 j, end, start;
+	int			 fd, found = 0, done = 0;
+
+	if (l == NULL || l->l_ntrusted == 0)
+		return;
+	if (c->c_proxied)
+		peer = c->c_psrc;
+	else {
+		fd = bufferevent_getfd(c->c_cbev);
+		sslen = sizeof(ss);
+		memset(&ss, 0, sizeof(ss));
+		if (getpeername(fd, (struct sockaddr *)&ss, &sslen) == -1)
+			return;
+		proxy_sockaddr(&peer, (struct sockaddr *)&ss);
+	}
+	if (!proxy_trusted(l, &peer))
+		return;
+
+	for (j = req->nheaders; j-- > 0 && !done;) {
+		h = &req->headers[j];
+		if (h->name_len != 15 ||
+		    strncasecmp(h->name, "X-Forwarded-For", 15) != 0)
+			continue;
+		v = h->value;
+		for (end = h->value_len; !done;) {
+			for (start = end; start > 0 && v[start - 1] != ',';
+			    start--)
+				;
+			if (proxy_xff_addr(v + start, end - start, &a) == -1) {
+				done = 1;
+				break;
+			}
+			pick = a;
+			found = 1;
+			if (!proxy_trusted(l, &a))
+				done = 1;
+			if (start == 0)
+				break;
+			end = start - 1;
+		}
+	}
+	if (!found)
+		return;
+	if (!c->c_proxied) {
+		sslen = sizeof(ss);
+		memset(&ss, 0, sizeof(ss));
+		if (getsockname(bufferevent_getfd(c->c_cbev),
+		    (struct sockaddr *)&ss, &sslen) == -1)
+			ss.ss_family = AF_UNSPEC;
+		proxy_sockaddr(&c->c_pdst, (struct sockaddr *)&ss);
+	}
+	c->c_proxied = 1;
+	c->c_psrc = pick;
+	snprintf(was, sizeof(was), "%s", c->c_peer);
+	proxy_peer_name(c->c_peer, sizeof(c->c_peer), &pick);
+	log_debug("#%" PRIu64 " %s: X-Forwarded-For from %s", c->c_id,
+	    c->c_peer, was);
 }

@@ -225,6 +225,7 @@ struct http_request;
 void	 proxy_accept(struct conn *, int);
 void	 proxy_cancel(struct conn *, int);
 int	 proxy_preamble(struct conn *, const struct http_request *);
+void	 proxy_forwarded(struct conn *, const struct http_request *);
 
 /* backend.c */
 int	 backend_connect(struct conn *, int *);
