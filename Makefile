@@ -163,7 +163,7 @@ uninstall:
 	    $(DESTDIR)$(SYSTEMDUNITDIR)/wsgated.socket
 	! cmp -s conf/wsgated.conf $(DESTDIR)$(SYSCONFDIR)/wsgate/wsgated.conf || \
 	    rm -f $(DESTDIR)$(SYSCONFDIR)/wsgate/wsgated.conf
-	-rmdir $(DESTDIR)$(SYSCONFDIR)/wsgate 2>/dev/null
+	rmdir $(DESTDIR)$(SYSCONFDIR)/wsgate 2>/dev/null || true
 
 clean:
 	rm -f $(PROG) $(OBJS) $(OBJS:.o=.d) $(UNIT_BINS) $(BACKENDS) \
