@@ -16,12 +16,12 @@ PAGES = ["man/wsgated.8", "man/wsgated.conf.5"]
 
 
 def parser_keys(conf_c):
-    """Key names of every table in conf.c: KINT/KSTR/KAGG("name", ...)
-    and KLIM(name, ...) entries, whatever their nesting level."""
+    """Key names of every table in conf.c: the K<TYPE>("name", ...)
+    entries (KINT, KSTR, KAGG, KBOOL, ...) and KLIM(name, ...), whatever
+    their nesting level."""
     with open(conf_c) as f:
         src = f.read()
-    keys = set(re.findall(r'\bK(?:INT|STR|AGG)\(\s*"([A-Za-z_][A-Za-z0-9_]*)"',
-                          src))
+    keys = set(re.findall(r'\bK[A-Z]+\(\s*"([A-Za-z_][A-Za-z0-9_]*)"', src))
     keys |= set(re.findall(r'\bKLIM\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*,', src))
     return keys
 
