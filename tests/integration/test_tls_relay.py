@@ -7,6 +7,7 @@ handshake ends with close_notify."""
 
 import asyncio
 import os
+import signal
 import socket
 import ssl
 
@@ -203,3 +204,23 @@ class TLSRelay(TLSGatewayTest):
             return metric(parse_metrics(body.decode())[0],
                           "wsgate_tls_handshakes_total")
         self.assertTrue(wait_for(lambda: count() == 5, 3), count())
+
+    def test_graceful_stop(self):
+        # SIGTERM: close 1001 over TLS, the close handshake, close_notify
+        echo = self.start_echo()
+        gw = self.start_tls_gateway(
+            [{"path": "/echo", "backend": echo, "framing": "line"}],
+            self.tls)
+        c = self.tls_raw(gw)
+        c.handshake("/echo")
+        c.send_text("x")
+        self.assertEqual(c.recv_message(), (OP_TEXT, b"x"))
+        gw.expect_exit = True
+        gw.signal(signal.SIGTERM)
+        self.assertEqual(c.recv_close()[0], 1001)
+        c.send_close(1001)
+        c.sock.settimeout(3)
+        raw = c.sock.unwrap()           # the gateway's close_notify
+        self.assertEqual(raw.recv(100), b"")
+        raw.close()
+        self.assertEqual(gw.wait(5), 0)
