@@ -6,6 +6,8 @@ one in use stays; no connection is ever dropped by a reload."""
 
 import shutil
 import signal
+import socket
+import ssl
 
 from harness import OP_TEXT
 from tlsutil import TLSGatewayTest, der
@@ -109,3 +111,21 @@ class TLSReload(TLSGatewayTest):
         self.assertEqual(self.tls_raw(gw, server_hostname="b.test")
                          .peer_der(), der(b[0]))
         self.echo(open_c, "unchanged")
+
+    def test_tickets_survive_reload(self):
+        # the ticket keys are the process's, not the reloaded context's:
+        # a session from before SIGHUP resumes after it
+        a = self.pki.leaf(["a.test"])
+        echo = self.start_echo()
+        gw = self.start_tls_gateway(
+            [{"path": "/echo", "backend": echo, "framing": "line"}],
+            {"cert": a[0], "key": a[1]}, workers=2)
+        ctx = self.pki.client_context(maximum_version=ssl.TLSVersion.TLSv1_2)
+        c = self.tls_raw(gw, ctx)
+        sess = c.sock.session
+        c.close()
+        self.reload(gw)
+        with socket.create_connection(("127.0.0.1", gw.port), 5) as s:
+            with ctx.wrap_socket(s, server_hostname="a.test",
+                                 session=sess) as t:
+                self.assertTrue(t.session_reused)
