@@ -108,7 +108,7 @@ tests/unit/check_%: tests/unit/check_%.c tests/unit/check_main.c $(PURE_OBJS) | 
 	    $(PURE_OBJS) $(ALL_LDFLAGS) $(shell $(PKG_CONFIG) --libs $(CHECK_PKGS)) \
 	    $(shell $(PKG_CONFIG) --libs libconfig libcrypto)
 
-check: unit integration
+check: unit fuzz-replay integration
 
 unit: $(UNIT_BINS)
 	@sh tests/deps.sh check

@@ -4,11 +4,11 @@
 #	libFuzzer (clang) on every parser that sees outside bytes, each for
 #	FUZZ_SECONDS, from the seeds in tests/fuzz/seeds/<target>/; a crash
 #	input is copied into tests/fuzz/regress/<target>/ and make fails.
-#   make fuzz-replay	(part of make check)
+#   make fuzz-replay	(part of make check, before the integration tests)
 #	every seed and regression input through each target, built with $(CC)
 #	and the usual flags (so SANITIZE=1 applies) and a plain main().
 
-FUZZ_TARGETS	?= http ws utf8 framing conf
+FUZZ_TARGETS	?= http ws utf8 framing conf preamble
 FUZZ_SECONDS	?= 60
 FUZZ_CC		?= clang
 FUZZ_DIR	 = tests/fuzz
@@ -59,5 +59,4 @@ fuzz-replay: $(REPLAY_BINS)
 fuzz-clean:
 	rm -rf $(FUZZ_OUT)
 
-check: fuzz-replay
 clean: fuzz-clean

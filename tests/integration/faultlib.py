@@ -166,6 +166,7 @@ class FrameReader:
     def __init__(self, sock):
         self.sock = sock
         self.buf = bytearray()
+        self.control = False
 
     def _fill(self):
         b = self.sock.recv(4 * MIB)
@@ -189,6 +190,7 @@ class FrameReader:
             n = struct.unpack_from("!Q", self.buf, 2)[0]
         if b1 & 0x80:
             raise AssertionError("server frame is masked")
+        self.control = (b0 & 0x08) != 0     # for on_payload
         del self.buf[:hl]
         left = n
         while left > 0:

@@ -13,7 +13,7 @@ import threading
 import time
 
 from faultlib import MIB, FaultTest, FrameReader, RSSSampler, sanitized
-from harness import OP_BINARY
+from harness import OP_BINARY, OP_PING, OP_PONG, build_frame
 
 TOTAL = 200 * MIB
 SIZE = 1 * MIB
@@ -67,7 +67,12 @@ class ClientStalls(FaultTest):
         got = hashlib.sha256()
         n = 0
         while n < TOTAL:
-            fin, op, k = r.frame(got.update)
+            ctl = bytearray()
+            fin, op, k = r.frame(lambda p: got.update(p) if not
+                                 r.control else ctl.extend(p))
+            if op == OP_PING:   # keepalive, if the drain is slow
+                c.send(build_frame(OP_PONG, bytes(ctl)))
+                continue
             self.assertEqual((fin, op), (1, OP_BINARY))
             n += k
         took = time.monotonic() - t0

@@ -16,12 +16,14 @@ TIMEOUT_MS = 2000
 
 
 async def loris(port, results):
+    # timed from before the connect: the gateway's timer cannot start
+    # earlier, so the 408 can never come sooner than the timeout
+    t0 = time.monotonic()
     try:
         r, w = await asyncio.open_connection("127.0.0.1", port)
     except OSError as e:
         results.append(("connect", repr(e), 0))
         return
-    t0 = time.monotonic()
     w.write(b"GET /echo HTTP/1.1\r\nHost: x\r\nX-Slow: ")
 
     async def dribble():
@@ -77,6 +79,15 @@ class Slowloris(FaultTest):
         newcomers = []
 
         async def main():
+            peak = 0
+
+            async def count():
+                nonlocal peak
+                while True:
+                    peak = max(peak, gw.nfds() or 0)
+                    await asyncio.sleep(0.05)
+
+            counter = asyncio.ensure_future(count())
             lorises = [asyncio.ensure_future(loris(gw.port, results))
                        for _ in range(N)]
             # newcomers while the lorises hold their sockets
@@ -85,8 +96,8 @@ class Slowloris(FaultTest):
             while time.monotonic() < t_end:
                 newcomers.append(await newcomer(gw.port))
                 await asyncio.sleep(0.1)
-            peak = gw.nfds()
             await asyncio.gather(*lorises)
+            counter.cancel()
             return peak
 
         peak = self.run_async(main(), timeout=60)
@@ -99,11 +110,12 @@ class Slowloris(FaultTest):
               "descriptors; %d newcomers, slowest %.0f ms"
               % (N, took[0], took[-1], peak, len(newcomers),
                  max(newcomers) * 1000), end=" ")
-        self.assertGreater(peak, fds0 + N * 0.9,
+        # (a sanitized gateway accepts too slowly to hold them all before
+        # the first ones time out)
+        self.assertGreater(peak, fds0 + N * (0.9 if slack == 1 else 0.5),
                            "the lorises were not all held at once")
-        # (t0 is taken when the connect returns, a little after the
-        # gateway accepted and armed its timer)
-        self.assertGreaterEqual(took[0], TIMEOUT_MS / 1000.0 - 0.25,
+        # (libevent arms timers from its cached clock: a few ms early)
+        self.assertGreaterEqual(took[0], TIMEOUT_MS / 1000.0 - 0.05,
                                 "408 before handshake_timeout_ms")
         self.assertLess(took[-1], TIMEOUT_MS / 1000.0 + 1.5 * slack,
                         "408 long after handshake_timeout_ms")
