@@ -43,6 +43,7 @@ LDADD		 = $(shell $(PKG_CONFIG) --libs $(PKGS))
 
 # Pure codecs: no sockets, no libevent; unit-tested in isolation.
 PURE_SRCS	 = src/utf8.c src/ws.c src/framing.c src/http.c src/sni.c \
+		   src/tickets.c \
 		   src/preamble.c
 # conf.c holds libconfig; the I/O glue holds libevent.
 CONF_SRCS	 = src/conf.c
@@ -53,7 +54,7 @@ SRCS		 = $(PURE_SRCS) $(CONF_SRCS) $(IO_SRCS)
 OBJS		 = $(SRCS:.c=.o)
 PURE_OBJS	 = $(PURE_SRCS:.c=.o) $(CONF_SRCS:.c=.o)
 
-UNIT		 = utf8 ws framing http conf sni preamble
+UNIT		 = utf8 ws framing http conf sni preamble tickets
 UNIT_BINS	 = $(UNIT:%=tests/unit/check_%)
 BACKENDS	 = tests/backends/echo-backend
 # wsbench and the backend `make bench` puts behind the gateways (bench/).

@@ -36,6 +36,7 @@
 
 #include "log.h"
 #include "sni.h"
+#include "tickets.h"
 #include "tls.h"
 
 /*
@@ -55,7 +56,7 @@
  * A session-ticket key encrypts new tickets for TLS_TICKET_ROTATE
  * seconds, then only decrypts (and the ticket is renewed) for as long
  * again; tickets live TLS_TICKET_ROTATE seconds.  So no ticket outlives
- * its key, and a key is forgotten after at most twice that.
+ * its key, and a key is forgotten after at most twice that (tickets.c).
  */
 #define TLS_TICKET_ROTATE	3600
 
@@ -76,24 +77,15 @@ struct tls_ctx {
 	size_t			 x_ncerts;
 };
 
-struct tls_ticket_key {
-	unsigned char		 tk_name[16];
-	unsigned char		 tk_aes[32];
-	unsigned char		 tk_hmac[32];
-};
-
 /*
  * The ticket keys are process-wide, shared by every listener, every
  * worker and every snapshot (so a reload does not void the tickets out
- * there), and rotated lazily when a handshake needs one.  keys[0]
- * encrypts; keys[1], the one before, still decrypts.
+ * there), and rotated lazily when a handshake needs one.
  */
-static struct {
-	pthread_mutex_t		 lock;
-	struct tls_ticket_key	 keys[2];
-	int			 nkeys;
-	time_t			 rotate_at;
-} tls_tickets = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static pthread_mutex_t		 tls_tickets_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct tickets_ring	 tls_tickets = {
+	.tr_period = TLS_TICKET_ROTATE
+};
 
 /* One tls_conf_setup() in progress. */
 struct tls_loader {
@@ -124,7 +116,8 @@ static int	 tls_alpncb(SSL *, const unsigned char **, unsigned char *,
 		    const unsigned char *, unsigned int, void *);
 static int	 tls_ticketcb(SSL *, unsigned char *, unsigned char *,
 		    EVP_CIPHER_CTX *, EVP_MAC_CTX *, int);
-static int	 tls_ticket_key(const unsigned char *, struct tls_ticket_key *);
+static int	 tls_ticket_key(const unsigned char *, struct tickets_key *);
+static int	 tls_random(void *, size_t);
 static const char *tls_version_name(int);
 
 /*
@@ -616,44 +609,25 @@ tls_alpncb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 	return SSL_TLSEXT_ERR_OK;
 }
 
-/*
- * The current key (name NULL), or the key called name.  Rotates first if
- * it is time.  Returns 1 for the current key, 2 for the previous one
- * (its tickets are renewed), 0 if there is no such key, -1 on failure.
- */
+/* tickets_random_fn: OpenSSL's CSPRNG. */
 static int
-tls_ticket_key(const unsigned char *name, struct tls_ticket_key *k)
+tls_random(void *buf, size_t len)
+{
+	return RAND_bytes(buf, (int)len) == 1 ? 0 : -1;
+}
+
+/* tickets_get() on the process's ring, under its lock. */
+static int
+tls_ticket_key(const unsigned char *name, struct tickets_key *k)
 {
 	struct timespec	 ts;
-	int		 i, rv = 0;
+	int		 rv;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	pthread_mutex_lock(&tls_tickets.lock);
-	if (tls_tickets.nkeys == 0 || ts.tv_sec >= tls_tickets.rotate_at) {
-		/* Both keys stale after a long quiet spell: start afresh. */
-		if (tls_tickets.nkeys > 0 &&
-		    ts.tv_sec < tls_tickets.rotate_at + TLS_TICKET_ROTATE)
-			tls_tickets.keys[1] = tls_tickets.keys[0];
-		else
-			tls_tickets.nkeys = 0;
-		if (RAND_bytes((unsigned char *)&tls_tickets.keys[0],
-		    sizeof(tls_tickets.keys[0])) != 1) {
-			tls_tickets.nkeys = 0;
-			pthread_mutex_unlock(&tls_tickets.lock);
-			return -1;
-		}
-		tls_tickets.nkeys = tls_tickets.nkeys == 0 ? 1 : 2;
-		tls_tickets.rotate_at = ts.tv_sec + TLS_TICKET_ROTATE;
-	}
-	for (i = 0; i < tls_tickets.nkeys; i++) {
-		if (name == NULL || memcmp(name, tls_tickets.keys[i].tk_name,
-		    sizeof(tls_tickets.keys[i].tk_name)) == 0) {
-			*k = tls_tickets.keys[i];
-			rv = i + 1;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&tls_tickets.lock);
+	pthread_mutex_lock(&tls_tickets_lock);
+	rv = tickets_get(&tls_tickets, (long long)ts.tv_sec, name, k,
+	    tls_random);
+	pthread_mutex_unlock(&tls_tickets_lock);
 	return rv;
 }
 
@@ -665,7 +639,7 @@ static int
 tls_ticketcb(SSL *ssl, unsigned char *name, unsigned char *iv,
     EVP_CIPHER_CTX *ectx, EVP_MAC_CTX *hctx, int enc)
 {
-	struct tls_ticket_key	 k;
+	struct tickets_key	 k;
 	OSSL_PARAM		 params[3];
 	int			 rv;
 

@@ -18,6 +18,7 @@ need_pc libevent_openssl libevent-dev
 need_pc libevent_pthreads libevent-dev
 need_pc openssl libssl-dev
 need_pc libconfig libconfig-dev
+need_pc zlib zlib1g-dev
 need_pc libsystemd libsystemd-dev
 if [ "$what" = check ]; then
 	need_pc check check
