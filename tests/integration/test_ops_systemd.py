@@ -42,6 +42,9 @@ class Notify(GatewayTest):
         self.assertIsNotNone(st, self.notify.messages)
         for c in clients:
             echo_once(c, 0)
+        # no change, no message (the refresh is once a second at most)
+        self.assertIsNone(self.notify.wait(lambda m: True, 2.2),
+                          self.notify.messages[-3:])
 
         gw.signal(signal.SIGHUP)
         rel = self.notify.wait(lambda m: m.get("RELOADING") == "1")
