@@ -215,7 +215,8 @@ tls_listener(struct tls_loader *ld, struct conf_listen *l)
 		tc = &x->x_certs[i];
 		tc->tc_file = t->t_certs[i].tc_cert;
 		/* Cipher errors are the same for every context: report once. */
-		if ((tc->tc_ctx = tls_ctx_new(ld, t, l->l_name, i == 0)) == NULL)
+		if ((tc->tc_ctx = tls_ctx_new(ld, t, l->l_name,
+		    i == 0)) == NULL)
 			break;
 		SSL_CTX_set_app_data(tc->tc_ctx, tc);
 		if (tls_load_cert(ld, tc->tc_ctx, &t->t_certs[i]) == -1)
@@ -230,8 +231,8 @@ tls_listener(struct tls_loader *ld, struct conf_listen *l)
 		x->x_sni[i].sc_names = tc->tc_names;
 		x->x_sni[i].sc_nnames = tc->tc_nnames;
 		if (i > 0 && tc->tc_nnames == 0)
-			log_warnx("%s: certificate %s has no subjectAltName DNS "
-			    "name: SNI can never choose it",
+			log_warnx("%s: certificate %s has no subjectAltName "
+			    "DNS name: SNI can never choose it",
 			    t->t_certs[i].tc_cert_at, tc->tc_file);
 	}
 	if (ld->ld_nerrors > nerr)
@@ -282,8 +283,8 @@ tls_ctx_new(struct tls_loader *ld, const struct conf_tls *t,
 	if (SSL_CTX_set_cipher_list(ctx, list) != 1) {
 		bad = 1;
 		if (report)
-			tls_conf_error(ld, t->t_ciphers_at, "ciphers \"%s\": no "
-			    "TLS 1.2 cipher OpenSSL supports is left (weak "
+			tls_conf_error(ld, t->t_ciphers_at, "ciphers \"%s\": "
+			    "no TLS 1.2 cipher OpenSSL supports is left (weak "
 			    "ones are always excluded)", t->t_ciphers);
 	}
 	free(list);
@@ -476,9 +477,9 @@ tls_load_key(struct tls_loader *ld, SSL_CTX *ctx,
 		if (ERR_GET_LIB(e) == ERR_LIB_PEM &&
 		    (ERR_GET_REASON(e) == PEM_R_BAD_PASSWORD_READ ||
 		    ERR_GET_REASON(e) == PEM_R_PROBLEMS_GETTING_PASSWORD))
-			tls_conf_error(ld, tcc->tc_key_at, "key %s is encrypted: "
-			    "wsgated cannot ask for a passphrase (decrypt it "
-			    "with openssl pkey)", tcc->tc_key);
+			tls_conf_error(ld, tcc->tc_key_at, "key %s is "
+			    "encrypted: wsgated cannot ask for a passphrase "
+			    "(decrypt it with openssl pkey)", tcc->tc_key);
 		else
 			tls_conf_error(ld, tcc->tc_key_at, "key %s: no PEM "
 			    "private key in it (%s)", tcc->tc_key,
@@ -662,8 +663,8 @@ tls_ticketcb(SSL *ssl, unsigned char *name, unsigned char *iv,
 			rv = -1;
 	}
 	if (rv > 0) {
-		params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY,
-		    k.tk_hmac, sizeof(k.tk_hmac));
+		params[0] = OSSL_PARAM_construct_octet_string(
+		    OSSL_MAC_PARAM_KEY, k.tk_hmac, sizeof(k.tk_hmac));
 		params[1] = OSSL_PARAM_construct_utf8_string(
 		    OSSL_MAC_PARAM_DIGEST, "SHA256", 0);
 		params[2] = OSSL_PARAM_construct_end();
@@ -714,8 +715,9 @@ tls_handshaking(struct bufferevent *bev)
 {
 	SSL	*ssl;
 
-	return bev != NULL && (ssl = bufferevent_openssl_get_ssl(bev)) != NULL &&
-	    !SSL_is_init_finished(ssl);
+	if (bev == NULL || (ssl = bufferevent_openssl_get_ssl(bev)) == NULL)
+		return 0;
+	return !SSL_is_init_finished(ssl);
 }
 
 int
