@@ -91,8 +91,7 @@ tests/backends/echo-backend: tests/backends/echo-backend.c | deps
 # wsbench reuses the pure codecs (ws.c, http.c's accept key).
 bench/wsbench: bench/wsbench.c bench/pattern.h $(PURE_OBJS) | deps
 	$(CC) $(ALL_CFLAGS) -o $@ bench/wsbench.c $(PURE_OBJS) $(ALL_LDFLAGS) \
-	    $(shell $(PKG_CONFIG) --libs libevent_core libevent_openssl openssl \
-	    libconfig) -lm
+	    $(LDADD) -lm
 
 bench/bench-backend: bench/bench-backend.c bench/pattern.h | deps
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ bench/bench-backend.c

@@ -119,7 +119,7 @@ struct bconn {
 	size_t			 c_hs_len;
 	char			 c_key[32];
 	struct ws_decoder	 c_dec;
-	int			 c_in_msg;	/* a data message is being read */
+	int			 c_close_rcvd;	/* connect: close frame in, EOF due */
 	uint64_t		 c_t0;		/* message or cycle start, ns */
 	uint64_t		 c_sseq;	/* next message to send */
 	uint64_t		 c_rseq;	/* message being received */
@@ -270,7 +270,8 @@ usage(int status)
 "           MB/s (10^6 payload bytes echoed per second, one direction) and\n"
 "           the round-trip time percentiles p50/p90/p99/p99.9/max.\n"
 "  connect  Keep -c connections in flight, each cycle: TCP connect, upgrade,\n"
-"           one echo of -s bytes, close handshake, close.  Reports\n"
+"           one echo of -s bytes, close handshake; the cycle ends when the\n"
+"           server closes the TCP connection (RFC 6455 7.1.1).  Reports\n"
 "           handshakes/s (cycles completed per second) and cycle times.\n"
 "  idle     Open -c connections, -K at a time, each doing one echo (not\n"
 "           with --no-echo), print a \"ready\" line once all are up, hold\n"
@@ -988,7 +989,6 @@ conn_data(struct bconn *c, const uint8_t *data, size_t len)
 	struct bench	*b = c->c_bench;
 	size_t		 n;
 
-	c->c_in_msg = 1;
 	if (c->c_state == CS_CLOSING)
 		return;
 	if (c->c_state == CS_SYNC) {
@@ -1019,7 +1019,6 @@ conn_msg_end(struct bconn *c, int opcode)
 	struct bench		*b = c->c_bench;
 	unsigned long long	 msgs, bytes, bad;
 
-	c->c_in_msg = 0;
 	if (c->c_state == CS_CLOSING)
 		return;
 	if (c->c_state == CS_SYNC) {
@@ -1134,15 +1133,15 @@ conn_control(struct bconn *c, const struct ws_event *ev)
 			    (int)ev->reason_len, (const char *)ev->reason);
 			break;
 		}
-		if (b->b_mode == MODE_CONNECT && b->b_phase == PH_MEASURE) {
-			b->b_msgs++;
-			hist_add(&b->b_hist, now_ns() - c->c_t0);
+		if (b->b_mode == MODE_CONNECT) {
+			/*
+			 * RFC 6455 7.1.1: the server closes the TCP
+			 * connection first (TIME_WAIT stays there); the
+			 * cycle ends when it has.
+			 */
+			c->c_close_rcvd = 1;
+			break;
 		}
-		/*
-		 * The close handshake is complete; closing the TCP
-		 * connection first leaves TIME_WAIT here, which is why
-		 * connect mode spreads its source addresses.
-		 */
 		c->c_state = CS_DONE;
 		break;
 	default:
@@ -1155,6 +1154,14 @@ conn_eof(struct bconn *c)
 {
 	struct bench	*b = c->c_bench;
 
+	if (c->c_state == CS_CLOSING && c->c_close_rcvd) {
+		if (b->b_phase == PH_MEASURE) {
+			b->b_msgs++;
+			hist_add(&b->b_hist, now_ns() - c->c_t0);
+		}
+		c->c_state = CS_DONE;
+		return;
+	}
 	if (c->c_state == CS_CLOSING) {
 		bench_note(b, b->b_mode == MODE_CONNECT ? &b->b_failed :
 		    &b->b_unclean, "connection %lu: closed without a close "
