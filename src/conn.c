@@ -38,6 +38,8 @@ static void	conn_client_eventcb(struct bufferevent *, short, void *);
 static void	conn_timercb(evutil_socket_t, short, void *);
 static void	conn_http_read(struct conn *);
 static void	conn_client_flushed(struct conn *);
+static void	conn_client_wrote(struct conn *);
+static int	conn_flush(struct bufferevent *);
 static int	conn_tls_event(struct conn *, short *);
 static void	conn_tls_plain(struct conn *);
 static void	conn_free(struct conn *);
@@ -371,12 +373,10 @@ conn_client_readcb(struct bufferevent *bev, void *arg)
 	conn_check(c);
 }
 
+/* The client's output drained (by libevent or by conn_flush()). */
 static void
-conn_client_writecb(struct bufferevent *bev, void *arg)
+conn_client_wrote(struct conn *c)
 {
-	struct conn	*c = arg;
-
-	(void)bev;
 	switch (c->c_state) {
 	case CONN_HTTP:
 		break;
@@ -389,6 +389,15 @@ conn_client_writecb(struct bufferevent *bev, void *arg)
 		conn_client_flushed(c);
 		break;
 	}
+}
+
+static void
+conn_client_writecb(struct bufferevent *bev, void *arg)
+{
+	struct conn	*c = arg;
+
+	(void)bev;
+	conn_client_wrote(c);
 	conn_check(c);
 }
 
@@ -649,12 +658,47 @@ conn_shutdown(struct conn *c)
 }
 
 /*
- * The end of every callback: free the conn once both sides are gone.
- * Returns 1 if it was freed.
+ * Write what a callback queued for bev now, instead of arming EV_WRITE
+ * and writing on the loop's next turn: one writev per side per callback
+ * rather than an epoll_ctl to arm, a wake-up, and another epoll_ctl to
+ * disarm.  EV_WRITE stays enabled only while output is left over (the
+ * socket is full, or the write failed); libevent then finishes the write
+ * or reports the error, and calls the write callback as usual.  Not for
+ * TLS, whose bytes must go through the SSL object.  Returns 1 if it wrote.
+ */
+static int
+conn_flush(struct bufferevent *bev)
+{
+	struct evbuffer	*out = bufferevent_get_output(bev);
+	int		 wrote = 0;
+
+	if (tls_is(bev))
+		return 0;
+	if (evbuffer_get_length(out) > 0) {
+		/* A socket bufferevent freezes the start of its output. */
+		evbuffer_unfreeze(out, 1);
+		if (evbuffer_write(out, bufferevent_getfd(bev)) > 0)
+			wrote = 1;
+		evbuffer_freeze(out, 1);
+	}
+	if (evbuffer_get_length(out) == 0)
+		bufferevent_disable(bev, EV_WRITE);
+	else
+		bufferevent_enable(bev, EV_WRITE);
+	return wrote;
+}
+
+/*
+ * The end of every callback: flush what it queued, and free the conn once
+ * both sides are gone.  Returns 1 if it was freed.
  */
 int
 conn_check(struct conn *c)
 {
+	if (c->c_cbev != NULL && conn_flush(c->c_cbev))
+		conn_client_wrote(c);
+	if (c->c_bbev != NULL && conn_flush(c->c_bbev))
+		relay_backend_drained(c);
 	if (c->c_cbev != NULL || c->c_bbev != NULL || c->c_proxy != NULL)
 		return 0;
 	conn_free(c);

@@ -534,6 +534,7 @@ relay_pingcb(evutil_socket_t fd, short what, void *arg)
 	}
 	relay_send_frame(c, WS_OP_PING, NULL, 0);
 	c->c_ping_out = 1;
+	conn_check(c);
 }
 
 /* No message either way for idle_timeout_ms: close 1001. */
