@@ -311,19 +311,28 @@ preamble_parse_v1(const uint8_t *buf, size_t len,
 	int		 family;
 
 	out->pp_version = 1;
-	for (end = 0; end + 1 < len && end + 2 <= PREAMBLE_V1_MAX; end++)
+	/* The line, CR LF included, is at most PREAMBLE_V1_MAX bytes. */
+	nf = len < PREAMBLE_V1_MAX ? len : PREAMBLE_V1_MAX;
+	for (end = 0; end + 1 < nf; end++)
 		if (buf[end] == '\r' && buf[end + 1] == '\n')
 			break;
-	if (end + 1 >= len || buf[end] != '\r' || buf[end + 1] != '\n') {
-		if (len >= PREAMBLE_V1_MAX)
-			return PREAMBLE_ERR_TOO_BIG;
-		/* Fail early on what cannot be part of the line. */
-		for (i = 0; i < len; i++)
+	if (end + 1 >= nf) {
+		/*
+		 * Fail early on what cannot be part of the line, looking at
+		 * the same bytes whatever came after them, so that the
+		 * verdict does not change as more arrives.
+		 */
+		for (i = 0; i < nf; i++)
 			if (buf[i] == '\n' || buf[i] == '\0' ||
-			    (buf[i] == '\r' && i + 1 < len))
+			    (buf[i] == '\r' && i + 1 < nf))
 				return PREAMBLE_ERR_MALFORMED;
-		return 0;
+		return len >= PREAMBLE_V1_MAX ? PREAMBLE_ERR_TOO_BIG : 0;
 	}
+
+	/* No NUL, and no CR or LF but the final pair, even for UNKNOWN. */
+	for (i = 0; i < end; i++)
+		if (buf[i] == '\0' || buf[i] == '\r' || buf[i] == '\n')
+			return PREAMBLE_ERR_MALFORMED;
 
 	/* Split on single spaces: PROXY PROTO SRC DST SPORT DPORT. */
 	nf = 0;

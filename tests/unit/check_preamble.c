@@ -388,27 +388,31 @@ END_TEST
 
 START_TEST(test_parse_v1_bad)
 {
-	static const char *const bad[] = {
-		"PROXY TCP4 192.0.2.10 198.51.100.1 51234\r\n",
-		"PROXY TCP4 192.0.2.10 198.51.100.1 51234 443 7\r\n",
-		"PROXY TCP4 192.0.2.10  198.51.100.1 51234 443\r\n",
-		"PROXY TCP4 2001:db8::1 ::1 1 2\r\n",
-		"PROXY TCP6 192.0.2.1 192.0.2.2 1 2\r\n",
-		"PROXY TCP4 192.0.2.1 192.0.2.2 65536 2\r\n",
-		"PROXY TCP4 192.0.2.1 192.0.2.2 01 2\r\n",
-		"PROXY TCP4 192.0.2.1 192.0.2.2 -1 2\r\n",
-		"PROXY TCP4 192.0.2.1 192.0.2.256 1 2\r\n",
-		"PROXY UDP4 192.0.2.1 192.0.2.2 1 2\r\n",
-		"PROXY TCP4 192.0.2.1 192.0.2.2 1 2\n",
-		"PROXY TCP4 192.0.2.1\r192.0.2.2 1 2\r\n",
-		"PROXY \r\n"
+#define B(s)	{ s, sizeof(s) - 1 }
+	static const struct { const char *s; size_t n; } bad[] = {
+		B("PROXY TCP4 192.0.2.10 198.51.100.1 51234\r\n"),
+		B("PROXY TCP4 192.0.2.10 198.51.100.1 51234 443 7\r\n"),
+		B("PROXY TCP4 192.0.2.10  198.51.100.1 51234 443\r\n"),
+		B("PROXY TCP4 2001:db8::1 ::1 1 2\r\n"),
+		B("PROXY TCP6 192.0.2.1 192.0.2.2 1 2\r\n"),
+		B("PROXY TCP4 192.0.2.1 192.0.2.2 65536 2\r\n"),
+		B("PROXY TCP4 192.0.2.1 192.0.2.2 01 2\r\n"),
+		B("PROXY TCP4 192.0.2.1 192.0.2.2 -1 2\r\n"),
+		B("PROXY TCP4 192.0.2.1 192.0.2.256 1 2\r\n"),
+		B("PROXY UDP4 192.0.2.1 192.0.2.2 1 2\r\n"),
+		B("PROXY TCP4 192.0.2.1 192.0.2.2 1 2\n"),
+		B("PROXY TCP4 192.0.2.1\r192.0.2.2 1 2\r\n"),
+		B("PROXY \r\n"),
+		B("PROXY UNKNOWN \0\r\n"),	/* found by fuzz_preamble */
+		B("PROXY UNKNOWN \n\r\n"),
 	};
 	struct preamble_proxy	 pp;
 	size_t			 i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(parse_all((const uint8_t *)bad[i], strlen(bad[i]),
-		    &pp) == PREAMBLE_ERR_MALFORMED, "accepted %s", bad[i]);
+		ck_assert_msg(parse_all((const uint8_t *)bad[i].s, bad[i].n,
+		    &pp) == PREAMBLE_ERR_MALFORMED, "accepted %s", bad[i].s);
+#undef B
 }
 END_TEST
 
@@ -438,6 +442,18 @@ START_TEST(test_parse_not_proxy)
 	    &pp), 0);
 	ck_assert_int_eq(preamble_parse_proxy((const uint8_t *)line, 107,
 	    &pp), PREAMBLE_ERR_TOO_BIG);
+	ck_assert_int_eq(preamble_parse_proxy((const uint8_t *)line,
+	    sizeof(line), &pp), PREAMBLE_ERR_TOO_BIG);
+	/* a bad byte decides, however long the input (fuzz_preamble) */
+	line[20] = '\n';
+	ck_assert_int_eq(preamble_parse_proxy((const uint8_t *)line, 21,
+	    &pp), PREAMBLE_ERR_MALFORMED);
+	ck_assert_int_eq(preamble_parse_proxy((const uint8_t *)line,
+	    sizeof(line), &pp), PREAMBLE_ERR_MALFORMED);
+	/* a CR as the 107th byte would need a 108th for its LF */
+	line[20] = 'x';
+	line[106] = '\r';
+	line[107] = '\n';
 	ck_assert_int_eq(preamble_parse_proxy((const uint8_t *)line,
 	    sizeof(line), &pp), PREAMBLE_ERR_TOO_BIG);
 }
