@@ -634,6 +634,8 @@ http_status_text(int status)
 	switch (status) {
 	case 101:
 		return "Switching Protocols";
+	case 200:
+		return "OK";
 	case 400:
 		return "Bad Request";
 	case 403:
