@@ -8,10 +8,12 @@
 #	every seed and regression input through each target, built with $(CC)
 #	and the usual flags (so SANITIZE=1 applies) and a plain main().
 
-FUZZ_TARGETS	?= http ws utf8 framing conf preamble
 FUZZ_SECONDS	?= 60
 FUZZ_CC		?= clang
 FUZZ_DIR	 = tests/fuzz
+# every tests/fuzz/fuzz_<target>.c is a target
+FUZZ_TARGETS	?= $(sort $(patsubst $(FUZZ_DIR)/fuzz_%.c,%,\
+		   $(wildcard $(FUZZ_DIR)/fuzz_*.c)))
 FUZZ_OUT	 = $(FUZZ_DIR)/build
 FUZZ_SAN	 = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 		   -fno-omit-frame-pointer
@@ -52,8 +54,8 @@ fuzz-replay: $(REPLAY_BINS)
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	    LSAN_OPTIONS=suppressions=$(CURDIR)/$(FUZZ_DIR)/lsan.supp \
-	    ./$(FUZZ_OUT)/replay_$$t $(FUZZ_DIR)/seeds/$$t \
-	    $$(test -d $(FUZZ_DIR)/regress/$$t && echo $(FUZZ_DIR)/regress/$$t); \
+	    ./$(FUZZ_OUT)/replay_$$t $$(for d in seeds regress; do \
+	    test -d $(FUZZ_DIR)/$$d/$$t && echo $(FUZZ_DIR)/$$d/$$t; done); \
 	done
 
 fuzz-clean:
