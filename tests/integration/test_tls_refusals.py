@@ -214,3 +214,16 @@ class TLSRefusals(TLSGatewayTest):
         self.assertGreater(took, 0.9)
         self.assertLess(took, 1.4, "the deadline restarted after TLS")
         self.wait_log(gw, r"408 Request Timeout: handshake timeout")
+
+    def test_http_refusal_over_tls(self):
+        # a refusal inside TLS: the answer, close_notify, then the FIN
+        gw = self.start_tls_gateway(self.routes, self.tls)
+        c = self.tls_raw(gw)
+        r = c.handshake("/nope", expect=404)
+        self.assertTrue(r.has_token("connection", "close"))
+        c.sock.settimeout(3)
+        self.assertEqual(c.sock.recv(100), b"")     # close_notify
+        raw = c.sock.unwrap()
+        self.assertEqual(raw.recv(100), b"")        # then the FIN
+        raw.close()
+        self.wait_log(gw, r"#\d+ 127\.0\.0\.1:\d+: 404 Not Found")
