@@ -26,7 +26,7 @@ WARN		 = -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
 		   -Wmissing-declarations -Wshadow -Wpointer-arith \
 		   -Wsign-compare -Wcast-qual
 PKGS		 = libevent_core libevent_openssl libevent_pthreads openssl libconfig \
-		   libsystemd
+		   libsystemd zlib
 CHECK_PKGS	 = check
 
 ifeq ($(SANITIZE),1)
@@ -44,7 +44,7 @@ LDADD		 = $(shell $(PKG_CONFIG) --libs $(PKGS))
 # Pure codecs: no sockets, no libevent; unit-tested in isolation.
 PURE_SRCS	 = src/utf8.c src/ws.c src/framing.c src/http.c src/sni.c \
 		   src/tickets.c \
-		   src/preamble.c
+		   src/preamble.c src/deflate.c
 # conf.c holds libconfig; the I/O glue holds libevent.
 CONF_SRCS	 = src/conf.c
 IO_SRCS		 = src/wsgated.c src/log.c src/worker.c src/listener.c \
@@ -54,7 +54,7 @@ SRCS		 = $(PURE_SRCS) $(CONF_SRCS) $(IO_SRCS)
 OBJS		 = $(SRCS:.c=.o)
 PURE_OBJS	 = $(PURE_SRCS:.c=.o) $(CONF_SRCS:.c=.o)
 
-UNIT		 = utf8 ws framing http conf sni preamble tickets
+UNIT		 = utf8 ws framing http conf sni preamble deflate tickets
 UNIT_BINS	 = $(UNIT:%=tests/unit/check_%)
 BACKENDS	 = tests/backends/echo-backend
 # wsbench and the backend `make bench` puts behind the gateways (bench/).
@@ -62,7 +62,7 @@ BENCH_BINS	 = bench/wsbench bench/bench-backend
 
 MAN		 = man/wsgated.8 man/wsgated.conf.5
 
-.PHONY: all deps check unit integration demo install uninstall clean FORCE \
+.PHONY: all deps check unit integration conformance demo install uninstall clean FORCE \
 		   bench lint
 
 all: $(PROG) $(BACKENDS) $(BENCH_BINS)
@@ -106,9 +106,9 @@ tests/unit/check_%: tests/unit/check_%.c tests/unit/check_main.c $(PURE_OBJS) | 
 	$(CC) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags $(CHECK_PKGS)) \
 	    -DSUITE=$*_suite -o $@ tests/unit/check_$*.c tests/unit/check_main.c \
 	    $(PURE_OBJS) $(ALL_LDFLAGS) $(shell $(PKG_CONFIG) --libs $(CHECK_PKGS)) \
-	    $(shell $(PKG_CONFIG) --libs libconfig libcrypto)
+	    $(shell $(PKG_CONFIG) --libs libconfig libcrypto zlib)
 
-check: unit fuzz-replay integration
+check: unit fuzz-replay integration conformance
 
 unit: $(UNIT_BINS)
 	@sh tests/deps.sh check
@@ -119,6 +119,12 @@ integration: $(PROG) $(BACKENDS) $(BENCH_BINS)
 	@sh tests/deps.sh check
 	WSGATED=$(CURDIR)/$(PROG) ECHO_BACKEND=$(CURDIR)/tests/backends/echo-backend \
 	    $(PYTHON) tests/integration/run.py $(TESTS)
+
+# RFC 6455 / RFC 7692 cases after Autobahn|Testsuite; a table per category.
+conformance: $(PROG) $(BACKENDS)
+	@sh tests/deps.sh check
+	WSGATED=$(CURDIR)/$(PROG) ECHO_BACKEND=$(CURDIR)/tests/backends/echo-backend \
+	    $(PYTHON) tests/conformance/run.py $(CASES)
 
 # Static checks over every source in src/, configured by .clang-tidy and
 # tests/lint/cppcheck.supp; warning-free or it fails.

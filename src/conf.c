@@ -166,7 +166,10 @@ static const struct conf_key conf_limit_keys[] = {
 	KLIM(ping_interval_ms,		0,	CONF_MAX_MS,	30000),
 	KLIM(buffer_limit,		1024,	CONF_MAX_SIZE,	1048576),
 	KLIM(max_connections,		0,	INT_MAX,	0),
-	KLIM(close_timeout_ms,		1,	CONF_MAX_MS,	5000)
+	KLIM(close_timeout_ms,		1,	CONF_MAX_MS,	5000),
+	KLIM(compression_level,		0,	9,		6),
+	KLIM(compression_min_size,	0,	CONF_MAX_SIZE,	64),
+	KLIM(compression_window_bits,	9,	15,		15)
 };
 #define CONF_NLIMITS	(sizeof(conf_limit_keys) / sizeof(conf_limit_keys[0]))
 
@@ -220,7 +223,7 @@ static const struct conf_key conf_tls_cert_keys[TCK_N] = {
 
 /* routes = ( { ... } ) */
 enum { RK_PATH, RK_BACKEND, RK_FRAMING, RK_MSGTYPE, RK_ORIGINS,
-    RK_PREAMBLE, RK_FWD_HEADERS, RK_SUBPROTOS, RK_N };
+    RK_PREAMBLE, RK_FWD_HEADERS, RK_SUBPROTOS, RK_COMPRESSION, RK_N };
 static const struct conf_key conf_route_keys[RK_N] = {
 	[RK_PATH] =	KSTR("path", struct conf_route, r_path,
 			    conf_str_path),
@@ -234,7 +237,9 @@ static const struct conf_key conf_route_keys[RK_N] = {
 	[RK_PREAMBLE] =	KSTR("preamble", struct conf_route, r_preamble,
 			    conf_str_preamble),
 	[RK_FWD_HEADERS] = KAGG("forward_headers", CONF_K_STRINGS),
-	[RK_SUBPROTOS] = KAGG("subprotocols", CONF_K_LIST)
+	[RK_SUBPROTOS] = KAGG("subprotocols", CONF_K_LIST),
+	[RK_COMPRESSION] = KBOOL("compression", struct conf_route,
+			    r_compression)
 };
 
 /* subprotocols = ( { ... } ): what is not set is the route's. */

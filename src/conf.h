@@ -103,6 +103,7 @@ struct conf_route {
 	int			 r_preamble;	/* enum preamble_kind */
 	char		       **r_fwd_headers;	/* forward_headers: names */
 	size_t			 r_nfwd_headers;
+	int			 r_compression;	/* offer permessage-deflate */
 	int			 r_line;
 };
 
@@ -115,6 +116,11 @@ struct conf_limits {
 	size_t			 buffer_limit;		/* 1048576 */
 	unsigned int		 max_connections;	/* 0 = unlimited */
 	unsigned int		 close_timeout_ms;	/* 5000 */
+	unsigned int		 compression_level;	/* 6, zlib's 0..9 */
+	size_t			 compression_min_size;	/* 64: smaller ones go
+							   uncompressed */
+	unsigned int		 compression_window_bits; /* 15: caps both
+							   LZ77 windows */
 };
 
 /* An allow-list entry of the status group: an address and prefix length. */

@@ -262,6 +262,16 @@ dfl_deflate_end(struct dfl_deflate *d, uint8_t *out, size_t size)
 	    &complete);
 	if (n < 0 || !complete)
 		return n;
+	if (d->d_nhold == 0) {
+		/*
+		 * An empty message right after another: zlib will not flush
+		 * twice in a row.  A lone 0x00 is an empty stored block once
+		 * the peer appends the marker (RFC 7692 7.2.3.6).
+		 */
+		out[0] = 0x00;
+		d->d_done = 1;
+		return 1;
+	}
 	/* The flush is out: what is held must be its marker. */
 	if (d->d_nhold != 4 || memcmp(d->d_hold, dfl_marker, 4) != 0)
 		return DFL_ERR_DATA;

@@ -15,6 +15,23 @@
 #define HTTP_WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define HTTP_WS_GUID_LEN	(sizeof(HTTP_WS_GUID) - 1)
 #define HTTP_KEY_LEN		24	/* base64 of 16 bytes: 22 chars "==" */
+#define HTTP_EXT_PARAMS		8	/* more in one offer: declined */
+
+/* One element of a Sec-WebSocket-Extensions list (RFC 6455 9.1). */
+struct http_ext_param {
+	const char	*name;
+	size_t		 name_len;
+	const char	*value;		/* NULL if none; quotes removed */
+	size_t		 value_len;
+};
+
+struct http_ext {
+	const char		*name;
+	size_t			 name_len;
+	struct http_ext_param	 params[HTTP_EXT_PARAMS];
+	size_t			 nparams;
+	int			 ok;	/* well-formed and not too long */
+};
 
 static int	http_is_tchar(unsigned char);
 static int	http_is_blank(unsigned char);
@@ -42,6 +59,12 @@ static int	http_subproto(const struct http_request *,
 		    const struct conf_route *, struct http_handshake *);
 static int	http_refuse(struct http_handshake *, int, const char *,
 		    const char *, const char *);
+static int	http_ext_next(const char *, size_t, size_t *,
+		    struct http_ext *);
+static int	http_ext_token(const char *, size_t, size_t *);
+static int	http_ext_bits(const struct http_ext_param *);
+static int	http_pmd_offer(const struct http_ext *, int,
+		    struct dfl_params *);
 
 /* RFC 9110 5.6.2: tchar, the characters of a method or header name. */
 static int
@@ -539,6 +562,9 @@ http_handshake(const struct http_request *req, const struct conf *conf,
 
 	if (http_subproto(req, r, h) != 0)
 		return h->h_status;
+	if (r->r_compression)
+		http_pmd_negotiate(req, conf->c_limits.compression_window_bits,
+		    &h->h_pmd);
 
 	http_accept_key(key->value, key->value_len, h->h_accept);
 	if (h->h_accept[0] == '\0')
@@ -546,6 +572,230 @@ http_handshake(const struct http_request *req, const struct conf *conf,
 	h->h_status = 101;
 	h->h_reason = "upgraded";
 	return h->h_status;
+}
+
+/*
+ * The next element of an extension list at v[*pos], into *e: 0 at the
+ * end of the list, else 1 with e->ok telling whether it was well formed
+ * ("name *( ; param [= token / quoted-string] )").  A malformed element
+ * is skipped up to the next comma outside quotes, so that the elements
+ * after it are still read.  Empty elements (",,") are skipped, as
+ * RFC 9110 5.6.1 asks.
+ */
+static int
+http_ext_next(const char *v, size_t len, size_t *pos,
+    struct http_ext *e)
+{
+	struct http_ext_param	*p;
+	size_t			 i = *pos, start;
+	int			 quoted = 0;
+
+	memset(e, 0, sizeof(*e));
+	while (i < len && (http_is_blank(v[i]) || v[i] == ','))
+		i++;
+	if (i == len) {
+		*pos = i;
+		return 0;
+	}
+	start = i;
+	if (!http_ext_token(v, len, &i))
+		goto bad;
+	e->name = v + start;
+	e->name_len = i - start;
+	for (;;) {
+		while (i < len && http_is_blank(v[i]))
+			i++;
+		if (i == len || v[i] == ',')
+			break;
+		if (v[i++] != ';')
+			goto bad;
+		while (i < len && http_is_blank(v[i]))
+			i++;
+		if (e->nparams == HTTP_EXT_PARAMS)
+			goto bad;
+		p = &e->params[e->nparams++];
+		start = i;
+		if (!http_ext_token(v, len, &i))
+			goto bad;
+		p->name = v + start;
+		p->name_len = i - start;
+		while (i < len && http_is_blank(v[i]))
+			i++;
+		if (i == len || v[i] != '=')
+			continue;
+		i++;
+		while (i < len && http_is_blank(v[i]))
+			i++;
+		if (i < len && v[i] == '"') {
+			/* quoted-string: an escaped byte is declined below */
+			start = ++i;
+			while (i < len && v[i] != '"')
+				i++;
+			if (i == len)
+				goto bad;
+			p->value = v + start;
+			p->value_len = i++ - start;
+		} else {
+			start = i;
+			if (!http_ext_token(v, len, &i))
+				goto bad;
+			p->value = v + start;
+			p->value_len = i - start;
+		}
+	}
+	e->ok = 1;
+	*pos = i < len ? i + 1 : i;
+	return 1;
+
+ bad:
+	for (; i < len; i++) {
+		if (v[i] == '"')
+			quoted = !quoted;
+		else if (v[i] == ',' && !quoted)
+			break;
+	}
+	*pos = i < len ? i + 1 : i;
+	e->ok = 0;
+	return 1;
+}
+
+/* Skip a token at v[*i]; 0 if there is none. */
+static int
+http_ext_token(const char *v, size_t len, size_t *i)
+{
+	size_t	 start = *i;
+
+	while (*i < len && http_is_tchar((unsigned char)v[*i]))
+		(*i)++;
+	return *i > start;
+}
+
+/*
+ * A window size parameter's value: 8..15, digits only, no leading zero
+ * (RFC 7692 7.1.2).  -1 if it is anything else.
+ */
+static int
+http_ext_bits(const struct http_ext_param *p)
+{
+	if (p->value == NULL)
+		return -1;
+	if (p->value_len == 1 && p->value[0] >= '8' && p->value[0] <= '9')
+		return p->value[0] - '0';
+	if (p->value_len == 2 && p->value[0] == '1' &&
+	    p->value[1] >= '0' && p->value[1] <= '5')
+		return 10 + p->value[1] - '0';
+	return -1;
+}
+
+/*
+ * One permessage-deflate offer (RFC 7692 7.1): 1 and *p if it can be
+ * accepted with windows of at most max_bits, 0 to decline it.  Declined:
+ * unknown or repeated parameters, bad values, a server window below 9
+ * (zlib cannot deflate with 8 bits), and, when max_bits is below 15, an
+ * offer without client_max_window_bits, since the client would then use
+ * a 32 KiB window the gateway has promised not to allocate.
+ */
+static int
+http_pmd_offer(const struct http_ext *e, int max_bits, struct dfl_params *p)
+{
+	static const char *const names[] = { "server_no_context_takeover",
+	    "client_no_context_takeover", "server_max_window_bits",
+	    "client_max_window_bits" };
+	const struct http_ext_param *q;
+	int		 seen[4] = { 0, 0, 0, 0 }, sbits = -1, cbits = 15;
+	size_t		 i, k;
+
+	memset(p, 0, sizeof(*p));
+	for (i = 0; i < e->nparams; i++) {
+		q = &e->params[i];
+		for (k = 0; k < 4; k++)
+			if (http_caseeq(q->name, q->name_len, names[k],
+			    strlen(names[k])))
+				break;
+		if (k == 4 || seen[k]++)
+			return 0;
+		switch (k) {
+		case 0:
+		case 1:
+			if (q->value != NULL)
+				return 0;
+			break;
+		case 2:
+			if ((sbits = http_ext_bits(q)) == -1)
+				return 0;
+			break;
+		case 3:
+			if (q->value != NULL && (cbits = http_ext_bits(q)) == -1)
+				return 0;
+			break;
+		}
+	}
+	p->p_server_no_context = seen[0];
+	p->p_client_no_context = seen[1];
+	p->p_server_bits = max_bits;
+	if (sbits != -1) {
+		if (sbits < max_bits)
+			p->p_server_bits = sbits;
+		if (p->p_server_bits < 9)
+			return 0;
+		p->p_server_bits_sent = 1;
+	}
+	if (!seen[3] && max_bits < DFL_MAX_BITS)
+		return 0;
+	p->p_client_bits = cbits < max_bits ? cbits : max_bits;
+	p->p_client_bits_sent = seen[3] && p->p_client_bits < DFL_MAX_BITS;
+	p->p_on = 1;
+	return 1;
+}
+
+void
+http_pmd_negotiate(const struct http_request *req, int max_bits,
+    struct dfl_params *p)
+{
+	const struct http_header	*hdr;
+	struct http_ext			 e;
+	size_t				 i, pos;
+
+	memset(p, 0, sizeof(*p));
+	if (max_bits < 9 || max_bits > DFL_MAX_BITS)
+		max_bits = DFL_MAX_BITS;
+	for (i = 0; i < req->nheaders; i++) {
+		hdr = &req->headers[i];
+		if (!http_caseeq(hdr->name, hdr->name_len,
+		    "Sec-WebSocket-Extensions", 24))
+			continue;
+		pos = 0;
+		while (http_ext_next(hdr->value, hdr->value_len, &pos, &e)) {
+			if (e.ok && http_caseeq(e.name, e.name_len,
+			    "permessage-deflate", 18) &&
+			    http_pmd_offer(&e, max_bits, p))
+				return;
+		}
+	}
+	memset(p, 0, sizeof(*p));
+}
+
+size_t
+http_pmd_response(char *buf, size_t size, const struct dfl_params *p)
+{
+	char	 sb[32] = "", cb[32] = "";
+	int	 n;
+
+	if (!p->p_on)
+		return 0;
+	if (p->p_server_bits_sent)
+		(void)snprintf(sb, sizeof(sb), "; server_max_window_bits=%d",
+		    p->p_server_bits);
+	if (p->p_client_bits_sent)
+		(void)snprintf(cb, sizeof(cb), "; client_max_window_bits=%d",
+		    p->p_client_bits);
+	n = snprintf(buf, size, "permessage-deflate%s%s%s%s",
+	    p->p_server_no_context ? "; server_no_context_takeover" : "",
+	    p->p_client_no_context ? "; client_no_context_takeover" : "",
+	    sb, cb);
+	if (n < 0 || (size_t)n >= size)
+		return 0;
+	return (size_t)n;
 }
 
 /*
@@ -585,7 +835,7 @@ http_accept_key(const char *key, size_t key_len,
 
 size_t
 http_upgrade_response(char *buf, size_t size, const char *accept,
-    const char *subprotocol)
+    const char *subprotocol, const char *extensions)
 {
 	int	 n;
 
@@ -595,11 +845,15 @@ http_upgrade_response(char *buf, size_t size, const char *accept,
 	    "Connection: Upgrade\r\n"
 	    "Sec-WebSocket-Accept: %s\r\n"
 	    "%s%s%s"
+	    "%s%s%s"
 	    "\r\n",
 	    accept,
 	    subprotocol != NULL ? "Sec-WebSocket-Protocol: " : "",
 	    subprotocol != NULL ? subprotocol : "",
-	    subprotocol != NULL ? "\r\n" : "");
+	    subprotocol != NULL ? "\r\n" : "",
+	    extensions != NULL ? "Sec-WebSocket-Extensions: " : "",
+	    extensions != NULL ? extensions : "",
+	    extensions != NULL ? "\r\n" : "");
 	if (n < 0 || (size_t)n >= size)
 		return 0;
 	return (size_t)n;

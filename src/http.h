@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "conf.h"
+#include "deflate.h"
 
 #define HTTP_MAX_HEADERS	100
 #define HTTP_ACCEPT_LEN		28	/* base64 of a SHA-1 digest */
@@ -80,6 +81,8 @@ struct http_handshake {
 	const char		*h_subprotocol;	/* 101: chosen token (points into the
 						   config), NULL for none */
 	char			 h_accept[HTTP_ACCEPT_LEN + 1];	/* 101: NUL-terminated */
+	struct dfl_params	 h_pmd;		/* 101: permessage-deflate, if
+						   the route has compression */
 };
 
 /*
@@ -103,10 +106,29 @@ void	http_accept_key(const char *key, size_t key_len,
 
 /*
  * Format the 101 response (with Sec-WebSocket-Protocol when subprotocol
- * is not NULL) into buf.  Returns its length, or 0 if size is too small.
+ * is not NULL, Sec-WebSocket-Extensions when extensions is not NULL)
+ * into buf.  Returns its length, or 0 if size is too small.
  */
 size_t	http_upgrade_response(char *buf, size_t size, const char *accept,
-	    const char *subprotocol);
+	    const char *subprotocol, const char *extensions);
+
+/*
+ * permessage-deflate (RFC 7692 section 7): the first offer, over every
+ * Sec-WebSocket-Extensions header in order, that can be honoured with
+ * LZ77 windows of at most max_bits (9..15; anything else means 15) is
+ * accepted into *p
+ * (p->p_on set); every other offer, and every other extension, is
+ * declined.  Never a refusal: malformed offers are declined too.
+ * http_handshake() calls it for routes with compression.
+ */
+void	http_pmd_negotiate(const struct http_request *, int max_bits,
+	    struct dfl_params *p);
+
+/*
+ * The Sec-WebSocket-Extensions value that accepts *p, into buf; its
+ * length, or 0 if p->p_on is not set or size is too small.
+ */
+size_t	http_pmd_response(char *buf, size_t size, const struct dfl_params *);
 
 /*
  * Format a refusal: status line, Content-Type: text/plain,

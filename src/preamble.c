@@ -312,7 +312,9 @@ preamble_parse_v1(const uint8_t *buf, size_t len,
 
 	out->pp_version = 1;
 	/* The line, CR LF included, is at most PREAMBLE_V1_MAX bytes. */
-	nf = len < PREAMBLE_V1_MAX ? len : PREAMBLE_V1_MAX;
+	nf = len;
+	if (nf > PREAMBLE_V1_MAX)
+		nf = PREAMBLE_V1_MAX;
 	for (end = 0; end + 1 < nf; end++)
 		if (buf[end] == '\r' && buf[end + 1] == '\n')
 			break;

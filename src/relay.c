@@ -33,6 +33,12 @@ static void	relay_idlecb(evutil_socket_t, short, void *);
 static void	relay_client_message(struct conn *, int);
 static void	relay_client_close(struct conn *, const struct ws_event *);
 static void	relay_touch(struct conn *);
+static int	relay_inflate(struct conn *, const uint8_t *, size_t, int,
+		    int);
+static int	relay_deflate(struct conn *, struct evbuffer *);
+
+/* Output space asked of an evbuffer per inflate or deflate call. */
+#define RELAY_ZCHUNK	16384
 static void	relay_client_throttle(struct conn *);
 
 static void
@@ -54,13 +60,27 @@ relay_start(struct conn *c, const char *accept)
 	const struct conf_backend *be = c->c_backend;
 	struct event_base *base = c->c_worker->w_base;
 	struct timeval	 tv;
-	char		 buf[512];
+	char		 buf[768], ext[256];
 	size_t		 n, low;
 
-	n = http_upgrade_response(buf, sizeof(buf), accept, c->c_subproto);
+	/* (an answer that does not fit would be no agreement) */
+	if ((n = http_pmd_response(ext, sizeof(ext), &c->c_pmd)) == 0)
+		c->c_pmd.p_on = 0;
+	n = http_upgrade_response(buf, sizeof(buf), accept, c->c_subproto,
+	    n > 0 ? ext : NULL);
 	evbuffer_add(bufferevent_get_output(c->c_cbev), buf, n);
 
 	ws_decoder_init(&c->c_wsdec, 1, lim->max_message_size);
+	if (c->c_pmd.p_on) {
+		/* zlib streams come with the first compressed message */
+		c->c_wsdec.d_rsv_allowed = WS_RSV1;
+		c->c_wsdec.d_max_transformed =
+		    dfl_bound(lim->max_message_size);
+		dfl_inflate_init(&c->c_inflate, c->c_pmd.p_client_bits,
+		    c->c_pmd.p_client_no_context, lim->max_message_size);
+		dfl_deflate_init(&c->c_deflate, c->c_pmd.p_server_bits,
+		    c->c_pmd.p_server_no_context, lim->compression_level);
+	}
 	framing_decoder_init(&c->c_fdec, be->b_framing, be->b_message_type,
 	    lim->max_message_size);
 	bufferevent_setcb(c->c_bbev, relay_backend_readcb,
@@ -91,10 +111,11 @@ relay_start(struct conn *c, const char *accept)
 		evtimer_add(c->c_idle_ev, &tv);
 	}
 	relay_touch(c);
-	log_info("#%" PRIu64 " %s: 101 %s subprotocol=%s backend=%s framing=%s",
+	log_info("#%" PRIu64 " %s: 101 %s subprotocol=%s backend=%s framing=%s%s",
 	    c->c_id, c->c_peer, c->c_target,
 	    c->c_subproto != NULL ? c->c_subproto : "-", be->b_path,
-	    framing_name(be->b_framing));
+	    framing_name(be->b_framing),
+	    c->c_pmd.p_on ? " compression=permessage-deflate" : "");
 	conn_set_state(c, CONN_OPEN);
 	bufferevent_enable(c->c_bbev, EV_READ);
 	bufferevent_enable(c->c_cbev, EV_READ);
@@ -139,7 +160,20 @@ relay_send_message(struct conn *c, int opcode, struct evbuffer *msg)
 		return;
 	}
 	out = bufferevent_get_output(c->c_cbev);
-	n = ws_encode_header(hdr, 1, opcode, 0, len, NULL);
+	if (c->c_pmd.p_on &&
+	    len >= c->c_conf->c_limits.compression_min_size) {
+		if (relay_deflate(c, msg) == -1) {
+			/* the stream is lost with the message: give up */
+			evbuffer_drain(msg, evbuffer_get_length(msg));
+			conn_ws_close(c, WS_CLOSE_INTERNAL, "out of memory",
+			    strlen("out of memory"), "gateway");
+			return;
+		}
+		n = ws_encode_header(hdr, 1, opcode, WS_RSV1,
+		    evbuffer_get_length(c->c_zmsg), NULL);
+		msg = c->c_zmsg;
+	} else
+		n = ws_encode_header(hdr, 1, opcode, 0, len, NULL);
 	evbuffer_add(out, hdr, n);
 	evbuffer_add_buffer(out, msg);
 	c->c_msgs_out++;
@@ -181,6 +215,7 @@ relay_client_read(struct conn *c)
 	struct evbuffer_iovec	 v;
 	struct ws_event		 ev;
 	ssize_t			 r;
+	int			 err;
 
 	/*
 	 * The decoder is called until it returns 0 with nothing to say, also
@@ -201,7 +236,15 @@ relay_client_read(struct conn *c)
 		if (ev.type == WS_EV_DATA) {
 			if (c->c_close_sent)
 				evbuffer_drain(in, r);
-			else
+			else if (ev.rsv & WS_RSV1) {
+				/* compressed: inflate out of the input */
+				if ((err = relay_inflate(c, ev.data, ev.len,
+				    ev.opcode == WS_OP_TEXT, 0)) != 0) {
+					relay_ws_fail(c, err);
+					return;
+				}
+				evbuffer_drain(in, r);
+			} else
 				evbuffer_remove_buffer(in, c->c_cmsg, r);
 			continue;
 		}
@@ -212,6 +255,12 @@ relay_client_read(struct conn *c)
 				goto out;	/* needs more input */
 			break;
 		case WS_EV_MSG_END:
+			if ((ev.rsv & WS_RSV1) && !c->c_close_sent &&
+			    (err = relay_inflate(c, NULL, 0,
+			    ev.opcode == WS_OP_TEXT, 1)) != 0) {
+				relay_ws_fail(c, err);
+				return;
+			}
 			relay_client_message(c, ev.opcode);
 			break;
 		case WS_EV_PING:
@@ -262,6 +311,109 @@ relay_client_throttle(struct conn *c)
 		bufferevent_enable(c->c_cbev, EV_READ);
 		c->c_cpaused = 0;
 	}
+}
+
+/*
+ * A slice of a compressed client message (end: the message is over and
+ * the flush marker goes in): inflate it straight into c_cmsg, checking
+ * text as it comes out, so that a bad byte fails the message at once.
+ * The inflater stops at max_message_size.  Returns 0 or a WS_ERR_*.
+ */
+static int
+relay_inflate(struct conn *c, const uint8_t *in, size_t len, int text,
+    int end)
+{
+	struct evbuffer_iovec	 v;
+	size_t			 used;
+	ssize_t			 n;
+
+	if (!c->c_inflating) {
+		if (dfl_inflate_start(&c->c_inflate) != 0)
+			return WS_ERR_NOMEM;
+		utf8_init(&c->c_zutf8);
+		c->c_inflating = 1;
+	}
+	for (;;) {
+		if (evbuffer_reserve_space(c->c_cmsg, RELAY_ZCHUNK, &v, 1) < 1)
+			return WS_ERR_NOMEM;
+		if (end)
+			n = dfl_inflate_end(&c->c_inflate, v.iov_base,
+			    v.iov_len);
+		else {
+			n = dfl_inflate(&c->c_inflate, in, len, &used,
+			    v.iov_base, v.iov_len);
+			in += used;
+			len -= used;
+		}
+		if (n < 0)
+			return n == DFL_ERR_TOO_BIG ? WS_ERR_TOO_BIG :
+			    n == DFL_ERR_MEM ? WS_ERR_NOMEM : WS_ERR_INFLATE;
+		if (n > 0) {
+			if (text && utf8_feed(&c->c_zutf8, v.iov_base,
+			    (size_t)n, NULL) == UTF8_INVALID)
+				return WS_ERR_UTF8;
+			v.iov_len = (size_t)n;
+			evbuffer_commit_space(c->c_cmsg, &v, 1);
+		}
+		if (end ? n == 0 : len == 0 && (size_t)n < v.iov_len)
+			break;
+	}
+	if (end) {
+		c->c_inflating = 0;
+		if (text && !utf8_complete(&c->c_zutf8))
+			return WS_ERR_UTF8;
+	}
+	return 0;
+}
+
+/*
+ * Compress msg (emptying it) into c_zmsg, reading its chains in place.
+ * -1 if zlib cannot allocate its stream.
+ */
+static int
+relay_deflate(struct conn *c, struct evbuffer *msg)
+{
+	struct evbuffer_iovec	 in[8], v;
+	const uint8_t		*p;
+	size_t			 left, used, done;
+	ssize_t			 n;
+	int			 i, k;
+
+	if (c->c_zmsg == NULL && (c->c_zmsg = evbuffer_new()) == NULL)
+		return -1;
+	if (dfl_deflate_start(&c->c_deflate) != 0)
+		return -1;
+	while (evbuffer_get_length(msg) > 0) {
+		if ((k = evbuffer_peek(msg, -1, NULL, in, 8)) > 8)
+			k = 8;
+		for (i = 0, done = 0; i < k; i++) {
+			p = in[i].iov_base;
+			left = in[i].iov_len;
+			while (left > 0) {
+				if (evbuffer_reserve_space(c->c_zmsg,
+				    RELAY_ZCHUNK, &v, 1) < 1)
+					return -1;
+				if ((n = dfl_deflate(&c->c_deflate, p, left,
+				    &used, v.iov_base, v.iov_len)) < 0)
+					return -1;
+				v.iov_len = (size_t)n;
+				evbuffer_commit_space(c->c_zmsg, &v, 1);
+				p += used;
+				left -= used;
+			}
+			done += in[i].iov_len;
+		}
+		evbuffer_drain(msg, done);
+	}
+	do {
+		if (evbuffer_reserve_space(c->c_zmsg, RELAY_ZCHUNK, &v, 1) < 1 ||
+		    (n = dfl_deflate_end(&c->c_deflate, v.iov_base,
+		    v.iov_len)) < 0)
+			return -1;
+		v.iov_len = (size_t)n;
+		evbuffer_commit_space(c->c_zmsg, &v, 1);
+	} while (n > 0);
+	return 0;
 }
 
 /* A whole client message is in c_cmsg: frame it onto the backend. */

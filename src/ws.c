@@ -62,7 +62,7 @@ ws_len_bytes(uint8_t len7)
 static int
 ws_header_byte(struct ws_decoder *d, uint8_t b)
 {
-	uint64_t	 len, base;
+	uint64_t	 len, base, max;
 	size_t		 i, lenb, k;
 	uint8_t		 len7;
 	int		 op;
@@ -74,6 +74,10 @@ ws_header_byte(struct ws_decoder *d, uint8_t b)
 		if (b & WS_RSV_MASK & ~d->d_rsv_allowed)
 			return WS_ERR_RSV;
 		op = b & WS_OPCODE_MASK;
+		/* An extension's bits mark a message, not its other frames. */
+		if ((b & WS_RSV_MASK) != 0 &&
+		    (op == WS_OP_CONT || WS_IS_CONTROL(op)))
+			return WS_ERR_RSV;
 		switch (op) {
 		case WS_OP_CONT:
 			if (!d->d_in_message)
@@ -129,7 +133,12 @@ ws_header_byte(struct ws_decoder *d, uint8_t b)
 		if (!WS_IS_CONTROL(d->d_opcode) && d->d_max_message != 0) {
 			/* A new message starts from zero. */
 			base = d->d_opcode == WS_OP_CONT ? d->d_msg_len : 0;
-			if (len > d->d_max_message - base)
+			max = d->d_max_message;
+			if (d->d_max_transformed != 0 &&
+			    (d->d_opcode == WS_OP_CONT ? d->d_msg_rsv :
+			    d->d_hdr[0] & WS_RSV_MASK) != 0)
+				max = d->d_max_transformed;
+			if (len > max - base)
 				return WS_ERR_TOO_BIG;
 		}
 		d->d_remaining = len;
@@ -180,7 +189,8 @@ ws_frame_start(struct ws_decoder *d, struct ws_event *ev)
 static int
 ws_msg_done(struct ws_decoder *d)
 {
-	if (d->d_msg_opcode == WS_OP_TEXT && !utf8_complete(&d->d_utf8))
+	if (d->d_msg_opcode == WS_OP_TEXT && d->d_msg_rsv == 0 &&
+	    !utf8_complete(&d->d_utf8))
 		return WS_ERR_UTF8;
 	return 0;
 }
@@ -218,7 +228,7 @@ ws_payload(struct ws_decoder *d, uint8_t *buf, size_t len,
 	 * the last chunk of a text that ends inside a sequence, rather
 	 * than pass either on.
 	 */
-	if (d->d_msg_opcode == WS_OP_TEXT &&
+	if (d->d_msg_opcode == WS_OP_TEXT && d->d_msg_rsv == 0 &&
 	    utf8_feed(&d->d_utf8, buf, n, NULL) == UTF8_INVALID)
 		return WS_ERR_UTF8;
 	if (d->d_remaining == 0) {
@@ -475,8 +485,12 @@ ws_strerror(int err)
 		return "invalid close code";
 	case WS_ERR_UTF8:
 		return "invalid UTF-8";
+	case WS_ERR_INFLATE:
+		return "invalid compressed data";
 	case WS_ERR_TOO_BIG:
 		return "message too big";
+	case WS_ERR_NOMEM:
+		return "out of memory";
 	default:
 		return "unknown error";
 	}

@@ -65,8 +65,11 @@ enum ws_error {
 	WS_ERR_CLOSE_CODE,	/* close code not allowed on the wire */
 	/* 1007 invalid payload data */
 	WS_ERR_UTF8 = -300,	/* text message or close reason not UTF-8 */
+	WS_ERR_INFLATE,		/* compressed payload does not inflate (relay) */
 	/* 1009 message too big */
-	WS_ERR_TOO_BIG = -400	/* message would exceed max_message */
+	WS_ERR_TOO_BIG = -400,	/* message would exceed max_message */
+	/* 1011 internal error */
+	WS_ERR_NOMEM = -500	/* out of memory (relay) */
 };
 
 enum ws_event_type {
@@ -100,7 +103,10 @@ struct ws_decoder {
 	/* configuration, set by ws_decoder_init() */
 	int			 d_server;	/* 1: frames must be masked; 0: must not be */
 	uint64_t		 d_max_message;	/* limit on a reassembled message */
-	uint8_t			 d_rsv_allowed;	/* RSV bits a negotiated extension allows */
+	uint8_t			 d_rsv_allowed;	/* RSV bits a negotiated extension allows
+						   on the first frame of a data message */
+	uint64_t		 d_max_transformed; /* limit on a message with RSV
+						   bits (0: d_max_message) */
 
 	enum ws_dec_state	 d_state;
 	uint8_t			 d_hdr[WS_MAX_HEADER];
@@ -127,6 +133,15 @@ struct ws_decoder {
  * server: 1 to decode client frames (masking required), 0 to decode
  * server frames (masking forbidden).  max_message bounds a whole data
  * message, over all its fragments (0 means no limit).
+ *
+ * An extension agreed in the handshake is enabled by setting
+ * d_rsv_allowed afterwards (WS_RSV1 for permessage-deflate): those bits
+ * are then allowed on the first frame of a data message, never on a
+ * continuation or control frame.  A message whose first frame has one
+ * set is transformed by the extension: its payload is not checked as
+ * UTF-8 (the caller checks what it decodes to), and its size on the wire
+ * is bounded by d_max_transformed instead of max_message when that is
+ * not 0.
  */
 void	ws_decoder_init(struct ws_decoder *, int server, uint64_t max_message);
 

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "deflate.h"
 #include "framing.h"
 #include "metrics.h"
 #include "preamble.h"
@@ -167,6 +168,14 @@ struct conn {
 	struct evbuffer		*c_cmsg;	/* client message being read */
 	struct evbuffer		*c_bmsg;	/* backend message being read */
 	int			 c_wsdead;	/* decoder failed: discard input */
+
+	/* permessage-deflate, if the handshake agreed it (c_pmd.p_on) */
+	struct dfl_params	 c_pmd;
+	struct dfl_inflate	 c_inflate;	/* client messages */
+	struct dfl_deflate	 c_deflate;	/* backend messages */
+	struct utf8_state	 c_zutf8;	/* inflated text, checked */
+	int			 c_inflating;	/* a compressed message is open */
+	struct evbuffer		*c_zmsg;	/* compressed message to send */
 
 	/* timers */
 	struct event		*c_timer;	/* handshake or close deadline */

@@ -127,7 +127,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_ASSERT(j < 2);
 		}
 		n = http_upgrade_response(out, sizeof(out), hs.h_accept,
-		    hs.h_subprotocol);
+		    hs.h_subprotocol, NULL);
 		FUZZ_ASSERT(n > 0 && n < sizeof(out));
 		FUZZ_ASSERT(memcmp(out, "HTTP/1.1 101 ", 13) == 0);
 	} else {

@@ -336,9 +336,27 @@ START_TEST(deflate_empty)
 	dfl_inflate_init(&i, 15, 0, 0);
 	CHECK(run_inflate(&i, z, zlen, 1, 1, back, sizeof(back), &blen,
 	    &used) == 0 && blen == 0);
+	free(z);
+	/* after a message, empty ones (zlib does not flush twice), then more */
+	z = run_deflate(&d, (const uint8_t *)"abcabc", 6, SIZE_MAX, 16, &zlen);
+	CHECK(run_inflate(&i, z, zlen, 1, 1, back, sizeof(back), &blen,
+	    &used) == 0 && blen == 6 && memcmp(back, "abcabc", 6) == 0);
+	free(z);
+	z = run_deflate(&d, (const uint8_t *)"", 0, SIZE_MAX, 16, &zlen);
+	CHECK(zlen == 1);
+	CHECK(run_inflate(&i, z, zlen, 1, 1, back, sizeof(back), &blen,
+	    &used) == 0 && blen == 0);
+	free(z);
+	z = run_deflate(&d, (const uint8_t *)"", 0, SIZE_MAX, 16, &zlen);
+	CHECK(run_inflate(&i, z, zlen, 1, 1, back, sizeof(back), &blen,
+	    &used) == 0 && blen == 0);
+	free(z);
+	z = run_deflate(&d, (const uint8_t *)"abcabc", 6, SIZE_MAX, 16, &zlen);
+	CHECK(run_inflate(&i, z, zlen, 1, 1, back, sizeof(back), &blen,
+	    &used) == 0 && blen == 6 && memcmp(back, "abcabc", 6) == 0);
+	free(z);
 	dfl_inflate_free(&i);
 	dfl_deflate_free(&d);
-	free(z);
 }
 END_TEST
 

@@ -764,18 +764,18 @@ START_TEST(test_upgrade_response)
 	size_t	 size;
 
 	ck_assert_uint_eq(http_upgrade_response(buf, sizeof(buf), RFC_ACCEPT,
-	    NULL), LEN(want));
+	    NULL, NULL), LEN(want));
 	ck_assert_str_eq(buf, want);
 	ck_assert_uint_eq(http_upgrade_response(buf, sizeof(buf), RFC_ACCEPT,
-	    "chat.v2"), LEN(want_proto));
+	    "chat.v2", NULL), LEN(want_proto));
 	ck_assert_str_eq(buf, want_proto);
 
 	/* It needs room for the NUL too. */
 	for (size = 0; size <= LEN(want_proto); size++)
 		ck_assert_uint_eq(http_upgrade_response(buf, size, RFC_ACCEPT,
-		    "chat.v2"), 0);
+		    "chat.v2", NULL), 0);
 	ck_assert_uint_eq(http_upgrade_response(buf, size, RFC_ACCEPT,
-	    "chat.v2"), LEN(want_proto));
+	    "chat.v2", NULL), LEN(want_proto));
 }
 END_TEST
 
@@ -864,6 +864,128 @@ START_TEST(test_status_text)
 }
 END_TEST
 
+/* permessage-deflate offers (RFC 7692 7): accepted, or declined */
+
+#define EXT(v)	"Sec-WebSocket-Extensions: " v "\r\n"
+#define PMD	"permessage-deflate"
+
+static const struct {
+	const char	*headers;	/* extension header lines */
+	int		 max_bits;
+	const char	*want;		/* the response value; NULL: declined */
+} pmd_cases[] = {
+	{ "", 15, NULL },
+	{ EXT(PMD), 15, PMD },
+	{ EXT("Permessage-Deflate"), 15, PMD },
+	{ EXT(PMD "; client_max_window_bits"), 15, PMD },
+	{ EXT(PMD "; client_max_window_bits=9"), 15,
+	  PMD "; client_max_window_bits=9" },
+	{ EXT(PMD "; client_max_window_bits=8"), 15,
+	  PMD "; client_max_window_bits=8" },
+	{ EXT(PMD "; server_max_window_bits=10"), 15,
+	  PMD "; server_max_window_bits=10" },
+	{ EXT(PMD "; server_max_window_bits=15"), 15,
+	  PMD "; server_max_window_bits=15" },
+	{ EXT(PMD "; server_no_context_takeover"), 15,
+	  PMD "; server_no_context_takeover" },
+	{ EXT(PMD "; client_no_context_takeover"), 15,
+	  PMD "; client_no_context_takeover" },
+	{ EXT(PMD "; client_no_context_takeover; server_no_context_takeover; "
+	  "server_max_window_bits=10; client_max_window_bits=12"), 15,
+	  PMD "; server_no_context_takeover; client_no_context_takeover; "
+	  "server_max_window_bits=10; client_max_window_bits=12" },
+	{ EXT(PMD " ;server_max_window_bits = \"11\" "), 15,
+	  PMD "; server_max_window_bits=11" },
+	/* declined: the handshake goes on without the extension */
+	{ EXT(PMD "; foo"), 15, NULL },
+	{ EXT(PMD "; foo=1"), 15, NULL },
+	{ EXT(PMD "; server_no_context_takeover; "
+	  "server_no_context_takeover"), 15, NULL },
+	{ EXT(PMD "; server_no_context_takeover=1"), 15, NULL },
+	{ EXT(PMD "; server_max_window_bits"), 15, NULL },
+	{ EXT(PMD "; server_max_window_bits=8"), 15, NULL },
+	{ EXT(PMD "; server_max_window_bits=7"), 15, NULL },
+	{ EXT(PMD "; server_max_window_bits=16"), 15, NULL },
+	{ EXT(PMD "; server_max_window_bits=010"), 15, NULL },
+	{ EXT(PMD "; server_max_window_bits=1x"), 15, NULL },
+	{ EXT(PMD "; client_max_window_bits=7"), 15, NULL },
+	{ EXT(PMD "; client_max_window_bits=\"1\\5\""), 15, NULL },
+	{ EXT(PMD ";;"), 15, NULL },
+	{ EXT(PMD "; server_max_window_bits=\"10"), 15, NULL },
+	{ EXT(PMD " x"), 15, NULL },
+	{ EXT("x-webkit-deflate-frame"), 15, NULL },
+	{ EXT(PMD "; a=1; b=2; c=3; d=4; e=5; f=6; g=7; h=8; i=9"), 15,
+	  NULL },
+	/* the first acceptable offer wins, over lines and list elements */
+	{ EXT("x-webkit-deflate-frame, " PMD), 15, PMD },
+	{ EXT(PMD "; server_max_window_bits=8, " PMD
+	  "; client_no_context_takeover"), 15,
+	  PMD "; client_no_context_takeover" },
+	{ EXT(PMD "; x=\"a,b\", " PMD "; server_no_context_takeover"), 15,
+	  PMD "; server_no_context_takeover" },
+	{ EXT(PMD "; bad") EXT(PMD "; server_max_window_bits=12"), 15,
+	  PMD "; server_max_window_bits=12" },
+	{ EXT(",, " PMD " ,,"), 15, PMD },
+	/* a capped window */
+	{ EXT(PMD), 10, NULL },
+	{ EXT(PMD "; client_max_window_bits"), 10,
+	  PMD "; client_max_window_bits=10" },
+	{ EXT(PMD "; client_max_window_bits=9"), 10,
+	  PMD "; client_max_window_bits=9" },
+	{ EXT(PMD "; server_max_window_bits=12; client_max_window_bits"), 10,
+	  PMD "; server_max_window_bits=10; client_max_window_bits=10" },
+	{ EXT(PMD "; server_max_window_bits=9; client_max_window_bits"), 10,
+	  PMD "; server_max_window_bits=9; client_max_window_bits=10" },
+};
+
+START_TEST(test_pmd_negotiate)
+{
+	struct http_request	 req;
+	struct dfl_params	 p;
+	char			 raw[1024], out[256];
+	size_t			 n;
+
+	snprintf(raw, sizeof(raw), GET("/echo") GOOD "%s" END,
+	    pmd_cases[_i].headers);
+	ck_assert_int_eq(http_parse_request(raw, strlen(raw), &req), 0);
+	http_pmd_negotiate(&req, pmd_cases[_i].max_bits, &p);
+	n = http_pmd_response(out, sizeof(out), &p);
+	if (pmd_cases[_i].want == NULL) {
+		ck_assert_int_eq(p.p_on, 0);
+		ck_assert_uint_eq(n, 0);
+		return;
+	}
+	ck_assert_int_eq(p.p_on, 1);
+	ck_assert_uint_eq(n, strlen(out));
+	ck_assert_str_eq(out, pmd_cases[_i].want);
+	ck_assert_int_ge(p.p_server_bits, 9);
+	ck_assert_int_le(p.p_server_bits, pmd_cases[_i].max_bits);
+	ck_assert_int_le(p.p_client_bits, pmd_cases[_i].max_bits);
+}
+END_TEST
+
+/* Only routes with compression negotiate; the answer carries it. */
+START_TEST(test_pmd_handshake)
+{
+	struct http_request	 req;
+	struct http_handshake	 h;
+	char			 buf[512];
+
+	ck_assert_int_eq(handshake(GET("/echo") GOOD EXT(PMD) END, &req, &h),
+	    101);
+	ck_assert_int_eq(h.h_pmd.p_on, 0);
+	routes[0].r_compression = 1;
+	ck_assert_int_eq(handshake(GET("/echo") GOOD EXT(PMD) END, &req, &h),
+	    101);
+	routes[0].r_compression = 0;
+	ck_assert_int_eq(h.h_pmd.p_on, 1);
+	ck_assert_uint_gt(http_upgrade_response(buf, sizeof(buf), RFC_ACCEPT,
+	    NULL, PMD), 0);
+	ck_assert_ptr_nonnull(strstr(buf,
+	    "\r\nSec-WebSocket-Extensions: " PMD "\r\n\r\n"));
+}
+END_TEST
+
 Suite *
 http_suite(void)
 {
@@ -909,6 +1031,11 @@ http_suite(void)
 	tcase_add_test(tc, test_error_response);
 	tcase_add_test(tc, test_error_response_from_handshake);
 	tcase_add_loop_test(tc, test_status_text, 0, NELEM(statuses));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("permessage-deflate");
+	tcase_add_loop_test(tc, test_pmd_negotiate, 0, NELEM(pmd_cases));
+	tcase_add_test(tc, test_pmd_handshake);
 	suite_add_tcase(s, tc);
 
 	return s;
