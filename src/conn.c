@@ -103,6 +103,19 @@ conn_accept(struct worker *w, struct listener *l, int fd,
 	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 
+	/*
+	 * Accepted on a listener that a reload has just removed (the
+	 * worker has not let go of it yet): its settings, TLS among them,
+	 * are gone, so the connection is not served.
+	 */
+	if (c->c_listen == NULL) {
+		log_info("#%" PRIu64 " %s: listener %s was removed by a reload,"
+		    " dropping", c->c_id, c->c_peer, l->l_name);
+		close(fd);
+		conn_check(c);
+		return;
+	}
+
 	/* A balancer's PROXY header comes first, before TLS (proxy.c). */
 	if (c->c_listen != NULL && c->c_listen->l_proxy_protocol) {
 		proxy_accept(c, fd);
