@@ -11,6 +11,7 @@ wsgated.conf(5) describe.
 
 import os
 import shutil
+import signal
 import subprocess
 import unittest
 
@@ -66,7 +67,9 @@ def start_memcached(test, name="memcached"):
     test.addCleanup(out.close)
     p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
                          stderr=out)
-    test.addCleanup(stop_process, p, 5.0)
+    # SIGTERM makes it linger a second (its clock thread); a throwaway
+    # cache can be stopped at once
+    test.addCleanup(stop_process, p, 5.0, signal.SIGKILL)
     if not wait_unix(sock, 10.0, p):
         test.fail("memcached did not start on %s:\n%s" % (sock, tail(log)))
     return sock
