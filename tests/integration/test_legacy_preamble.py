@@ -222,6 +222,29 @@ class Preamble(GatewayTest):
                            "handshake_timeout_ms, dropping")
         self.assertLess(time.monotonic() - t0, 3.0)
 
+    def test_listener_proxy_status_allow(self):
+        """The status group's allow list judges the balancer's client,
+        not the balancer."""
+        port = free_port()
+        conf = self.make_config(
+            [{"path": "/p", "backend": self.be.path}],
+            listen=[{"address": "127.0.0.1", "port": port,
+                     "proxy_protocol": True}])
+        conf["status"] = {"allow": ["203.0.113.0/24"]}
+        gw = self.start_gateway(conf=conf, port=port)
+
+        def get(proxy_line):
+            c = self.raw(gw)
+            c.send(proxy_line + b"GET /_wsgate/health HTTP/1.1\r\n"
+                   b"Host: a\r\nConnection: close\r\n\r\n")
+            return c.read_response().status
+        self.assertEqual(get(b"PROXY TCP4 203.0.113.7 127.0.0.1 5 80\r\n"),
+                         200)
+        self.assertEqual(get(b"PROXY TCP4 198.51.100.7 127.0.0.1 5 80\r\n"),
+                         403)
+        # a health check of the balancer itself (LOCAL: 127.0.0.1)
+        self.assertEqual(get(V2SIG + b"\x20\x00\x00\x00"), 403)
+
     # -- X-Forwarded-For from trusted proxies
 
     def xff(self, trusted, values, proxy_line=None):
