@@ -760,9 +760,9 @@ tls_error(struct bufferevent *bev, char *buf, size_t size)
 {
 	SSL		*ssl = bufferevent_openssl_get_ssl(bev);
 	unsigned long	 e, first = 0;
-	const char	*r, *hint = "";
-	char		 hbuf[128];
-	int		 err = EVUTIL_SOCKET_ERROR();
+	const char	*r, *sni, *hint = "";
+	char		 hbuf[128], name[96];
+	int		 n, err = EVUTIL_SOCKET_ERROR();
 
 	/*
 	 * libevent saves the SSL_get_error() code (SSL_ERROR_SSL, ...)
@@ -825,9 +825,18 @@ tls_error(struct bufferevent *bev, char *buf, size_t size)
 		}
 	}
 	if ((r = ERR_reason_error_string(first)) != NULL)
-		snprintf(buf, size, "%s%s", r, hint);
-	else
+		n = snprintf(buf, size, "%s%s", r, hint);
+	else {
 		ERR_error_string_n(first, buf, size);
+		n = (int)strlen(buf);
+	}
+	/* The name the client asked for tells which site it meant. */
+	if (ssl != NULL && (sni = SSL_get_servername(ssl,
+	    TLSEXT_NAMETYPE_host_name)) != NULL && n >= 0 &&
+	    (size_t)n < size) {
+		log_printable(name, sizeof(name), sni, strlen(sni));
+		snprintf(buf + n, size - (size_t)n, " sni=%s", name);
+	}
 	return TLS_FAIL_OTHER;
 }
 

@@ -117,7 +117,8 @@ class TLSRefusals(TLSGatewayTest):
             with self.assertRaises(ssl.SSLCertVerificationError):
                 ctx.wrap_socket(s, server_hostname="a.test")
         self.wait_log(gw, r"127\.0\.0\.1:\d+: TLS handshake failed: .*"
-                      r"\(the client does not accept the certificate\)")
+                      r"\(the client does not accept the certificate\) "
+                      r"sni=a\.test")
 
     def test_plain_http_to_tls_port(self):
         gw = self.start_tls_gateway(self.routes, self.tls)
