@@ -123,6 +123,19 @@ class Preamble(GatewayTest):
                                      0xE1: b"chat.v2"})
         self.assertEqual(rest, b"hi\n")
 
+    def test_proxy_v2_target_too_long(self):
+        """A target that does not fit the v2 header's 16-bit length is a
+        431, and the backend connection made for it is closed unused."""
+        gw = self.gateway({"preamble": "proxy-v2"},
+                          limits={"max_header_bytes": 131072})
+        c = self.raw(gw)
+        r = c.handshake("/p?" + "a" * 70000, protocols=["chat.v1"],
+                        expect=None)
+        self.assertRefused(r, c, 431)
+        conn = self.be.wait_conns(1)
+        self.assertTrue(conn.eof.wait(5.0))
+        self.assertEqual(bytes(conn.data), b"")
+
     def test_backend_writes_first(self):
         """The preamble precedes what the client sends even when the
         client's first frame is pipelined behind its request."""
