@@ -310,6 +310,7 @@ struct vector {
 	int			 client;	/* decode server frames (unmasked) */
 	uint64_t		 max;
 	uint8_t			 rsv_allowed;
+	uint64_t		 max_transformed;
 	struct frame_spec	 f[5];		/* masked with key unless client */
 	const char		*raw;		/* appended as is */
 	size_t			 rawlen;
@@ -365,6 +366,25 @@ static const struct vector vectors[] = {
 	    .want = "bin:\\xff\\xc0|" },
 	{ "rsv1 allowed", .rsv_allowed = WS_RSV1, .f = { F(0x41, "a"),
 	    F(0x00, "b"), F(0x80, "c") }, .want = "text(rsv=40):abc|" },
+	/* an extension's message: its bytes are the extension's to check */
+	{ "rsv1 text is not utf8-checked", .rsv_allowed = WS_RSV1,
+	    .f = { F(0xc1, "\xff\xfe") }, .want = "text(rsv=40):\\xff\\xfe|" },
+	{ "rsv1 text may end inside a sequence", .rsv_allowed = WS_RSV1,
+	    .f = { F(0x41, "\xce"), F(0x80, "") },
+	    .want = "text(rsv=40):\\xce|" },
+	{ "rsv1 message bounded by max_transformed", .max = 4,
+	    .max_transformed = 8, .rsv_allowed = WS_RSV1,
+	    .f = { F(0x42, "abcd"), F(0x80, "efgh") },
+	    .want = "bin(rsv=40):abcdefgh|" },
+	{ "rsv1 message over max_transformed", .max = 4,
+	    .max_transformed = 8, .rsv_allowed = WS_RSV1,
+	    .f = { F(0x42, "abcd"), F(0x80, "efghi") },
+	    .want = "ERR_TOO_BIG", .err = WS_ERR_TOO_BIG,
+	    .fail_at = 11 },
+	{ "plain message still bounded by max", .max = 4,
+	    .max_transformed = 8, .rsv_allowed = WS_RSV1,
+	    .f = { F(0x82, "abcde") }, .want = "ERR_TOO_BIG",
+	    .err = WS_ERR_TOO_BIG, .fail_at = 1 },
 	{ "truncated header", RAW("\x81\x85\x37"), .want = "..." },
 	{ "truncated payload", .f = { F(0x81, "abc") }, RAW("\x82\x83"),
 	    .want = "text:abc|..." },
@@ -393,6 +413,18 @@ static const struct vector vectors[] = {
 	    .f = { F(0xa1, "a") }, .want = "ERR_RSV", .err = WS_ERR_RSV },
 	{ "rsv on ping", .f = { F(0xc9, "") }, .want = "ERR_RSV",
 	    .err = WS_ERR_RSV },
+	/* an allowed bit marks a message's first frame, nothing else */
+	{ "rsv1 on a continuation", .rsv_allowed = WS_RSV1,
+	    .f = { F(0x41, "a"), F(0xc0, "b") }, .want = "ERR_RSV",
+	    .err = WS_ERR_RSV, .fail_at = 7 },
+	{ "rsv1 on a ping", .rsv_allowed = WS_RSV1, .f = { F(0xc9, "") },
+	    .want = "ERR_RSV", .err = WS_ERR_RSV },
+	{ "rsv1 on a close", .rsv_allowed = WS_RSV1,
+	    .f = { F(0xc8, "\x03\xe8") }, .want = "ERR_RSV",
+	    .err = WS_ERR_RSV },
+	{ "rsv1 on a pong inside a message", .rsv_allowed = WS_RSV1,
+	    .f = { F(0x41, "a"), F(0xca, "") }, .want = "ERR_RSV",
+	    .err = WS_ERR_RSV, .fail_at = 7 },
 	{ "ping not fin", .f = { F(0x09, "") },
 	    .want = "ERR_CTRL_FRAGMENTED", .err = WS_ERR_CTRL_FRAGMENTED },
 	{ "close not fin", .f = { F(0x08, "") },
@@ -515,6 +547,7 @@ START_TEST(test_vector)
 
 	ws_decoder_init(&d, !v->client, v->max);
 	d.d_rsv_allowed = v->rsv_allowed;
+	d.d_max_transformed = v->max_transformed;
 	len = build(v, in);
 	replay_all(&d, in, len, v->name, v->want, v->fail_at);
 	if (v->err != 0)
