@@ -166,18 +166,27 @@ def cpu_s(pids):
     return t / CLK_TCK
 
 
-def cpu_busy(cpu):
-    """Non-idle seconds of one CPU since boot (/proc/stat)."""
-    try:
-        with open("/proc/stat") as f:
-            for line in f:
-                if line.startswith("cpu%s " % cpu):
-                    v = [int(x) for x in line.split()[1:]]
-                    # user nice system idle iowait irq softirq steal
-                    return (sum(v[:8]) - v[3] - v[4]) / CLK_TCK
-    except (OSError, ValueError):
-        pass
-    return None
+def all_cpu():
+    """{pid: user + system ticks} of every process."""
+    out = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+            fields = st[st.rindex(")") + 2:].split()
+            out[int(d)] = int(fields[11]) + int(fields[12])
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
+
+
+def others_cpu(a, b, ours, seconds):
+    """CPUs' worth of time the processes not in ours used between the
+    snapshots a and b (processes that lived through both)."""
+    t = sum(b[p] - a[p] for p in b if p in a and p not in ours)
+    return t / CLK_TCK / seconds
 
 
 def free_port():
@@ -422,7 +431,7 @@ def wsbench(setup, mode, conns, size, seconds, warmup, extra=(),
             # the per-connection processes exist by now
             pids = tree(setup.roots())
         samples.append((time.monotonic(), cpu_s(pids), cpu_s([p.pid]),
-                        cpu_busy(SERVER_CPU)))
+                        all_cpu()))
     try:
         out, err = p.communicate(timeout=seconds + warmup + 60)
     except subprocess.TimeoutExpired:
@@ -437,10 +446,10 @@ def wsbench(setup, mode, conns, size, seconds, warmup, extra=(),
     if res.get("ok") and tb > ta:
         res["server_cpu_frac"] = (sb - sa) / (tb - ta)
         res["client_cpu"] = (cb - ca) / (tb - ta)
-        if ba is not None and bb is not None:
-            # what else ran on the server's CPU meanwhile
-            res["cpu0_others"] = max(0.0, (bb - ba) / (tb - ta) -
-                                     res["server_cpu_frac"])
+        # what else ran on the machine meanwhile
+        res["others_cpu"] = others_cpu(ba, bb, set(pids) | {p.pid,
+                                                            os.getpid()},
+                                       tb - ta)
     return res
 
 
@@ -676,9 +685,9 @@ def main():
                        for x in runs if x.get("server_cpu_frac")]
                 if len(per) == len(runs):
                     r[key + "_cpu_us"] = statistics.median(per)
-                others = [x.get("cpu0_others", 0) for x in runs]
-                r["cpu0_others_max"] = max(others +
-                                           [r.get("cpu0_others_max", 0)])
+                others = [x.get("others_cpu", 0) for x in runs]
+                r["others_cpu_max"] = max(others +
+                                          [r.get("others_cpu_max", 0)])
             if s.has_connect and not s.name.endswith("binary"):
                 runs = [wsbench(s, "connect", 32, 32, secs, warm)
                         for _ in range(reps)]
@@ -796,13 +805,13 @@ def print_report(results, extra, info, quick, reps, secs, warm):
           "done one 32-byte echo.")
     w = results.get("wsgated", {})
     notes = []
-    busy = max([r.get("cpu0_others_max", 0) for k, r in results.items()
+    busy = max([r.get("others_cpu_max", 0) for k, r in results.items()
                 if not k.startswith("_")] + [0])
-    notes.append("Other processes on this machine took up to %.0f%% of CPU "
-                 "%s during the echo runs%s.  \"Server CPU per 32 B msg\" "
-                 "(user + system time of the server's processes per echoed "
-                 "message) does not depend on that share." % (
-                     busy * 100, SERVER_CPU,
+    notes.append("Processes other than the benchmark's used up to %.2f of "
+                 "the %d CPUs during the echo runs%s.  \"Server CPU per "
+                 "32 B msg\" (user + system time of the server's processes "
+                 "per echoed message) depends much less on that." % (
+                     busy, info["cpus"],
                      ": the rates are lower than on an idle machine"
                      if busy > 0.05 else ""))
     if "websockify" in results:
