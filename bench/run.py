@@ -269,8 +269,14 @@ class Setup:
                              stdin=subprocess.DEVNULL, stdout=logf,
                              stderr=subprocess.STDOUT, cwd=self.tmp)
         logf.close()
+        p.bench_name = name
         self.procs.append(p)
         return p
+
+    def mem_by_process(self):
+        """{name: (RSS, PSS)} of each started process with its children."""
+        return {p.bench_name: mem_kb(tree([p.pid])) for p in self.procs
+                if p.poll() is None}
 
     def start_backend(self):
         self.sock = os.path.join(self.tmp, "echo-%d.sock" % time.monotonic_ns())
@@ -459,6 +465,7 @@ def idle_run(setup, n):
     try:
         time.sleep(0.5)
         before = mem_kb(tree(setup.roots()))
+        before_each = setup.mem_by_process()
         argv = pinned(CLIENT_CPU, [WSBENCH, "-m", "idle", "-c", str(n),
                                    "-t", "0", "--json", "-q"]
                       + setup.wsbench_args + [setup.url()])
@@ -480,6 +487,7 @@ def idle_run(setup, n):
                     err.strip()[-200:] or "no ready line"}
         time.sleep(1.0)
         after = mem_kb(tree(setup.roots()))
+        after_each = setup.mem_by_process()
         nprocs = len(tree(setup.roots()))
         p.send_signal(signal.SIGTERM)
         out, err = p.communicate(timeout=60)
@@ -493,6 +501,9 @@ def idle_run(setup, n):
             res["rss_kib_before"] = before[0]
             res["rss_kib_after"] = after[0]
             res["processes"] = nprocs
+            res["rss_kib_per_conn_by_process"] = {
+                k: (after_each[k][0] - before_each[k][0]) / n
+                for k in after_each if k in before_each}
         return res
     finally:
         setup.stop()
@@ -622,7 +633,8 @@ def main():
     NICE = args.nice
 
     global WSGATED, WSBENCH, BACKEND
-    tmp = tempfile.mkdtemp(prefix="wsgate-bench-")
+    # not /tmp: test suites running meanwhile may clean it up
+    tmp = tempfile.mkdtemp(prefix="wsgate-bench-", dir="/var/tmp")
     copies = []
     for f in (WSGATED, WSBENCH, BACKEND):
         if not os.access(f, os.X_OK):
@@ -820,6 +832,17 @@ def print_report(results, extra, info, quick, reps, secs, warm):
                      "figure %d." % (WEBSOCKIFY_CAP, min(100, WEBSOCKIFY_CAP),
                                      results["websockify"].get("idle1k_n",
                                                                0)))
+    for key in ("idle1k", "idle10k"):
+        runs = w.get(key + "_runs") or []
+        split = [x.get("rss_kib_per_conn_by_process") for x in runs
+                 if x.get("ok")]
+        if split and len(split) == len(runs) and "wsgated" in split[0]:
+            notes.append("wsgated %s: of the RSS per idle connection, "
+                         "%.2f KiB is wsgated's and %.2f KiB bench-backend's." % (
+                             fmt_num(w.get(key + "_n")),
+                             statistics.median(x["wsgated"] for x in split),
+                             statistics.median(x.get("bench-backend", 0)
+                                               for x in split)))
     if w.get("idle10k_n"):
         notes.append("wsgated's \"10k\" is %d connections: each takes 2 "
                      "descriptors and the open-files hard limit is 20,000."
