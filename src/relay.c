@@ -35,9 +35,16 @@ static void	relay_client_close(struct conn *, const struct ws_event *);
 static void	relay_touch(struct conn *);
 static int	relay_inflate(struct conn *, const uint8_t *, size_t, int,
 		    int);
-static int	relay_deflate(struct conn *, struct evbuffer *);
+static int	relay_deflate(struct conn *, struct evbuffer *, uint8_t *,
+		    size_t *);
+static ssize_t	relay_zrun(struct conn *, uint8_t *, size_t *,
+		    const uint8_t *, size_t, size_t *);
 
-/* Output space asked of an evbuffer per inflate or deflate call. */
+/*
+ * permessage-deflate output goes through a buffer of this size on the
+ * stack and is copied into the evbuffers, where it packs behind what is
+ * queued: a small message then costs its bytes, not a chain of its own.
+ */
 #define RELAY_ZCHUNK	16384
 static void	relay_client_throttle(struct conn *);
 
@@ -151,8 +158,8 @@ void
 relay_send_message(struct conn *c, int opcode, struct evbuffer *msg)
 {
 	struct evbuffer	*out;
-	uint8_t		 hdr[WS_MAX_HEADER];
-	size_t		 len, n;
+	uint8_t		 hdr[WS_MAX_HEADER], zbuf[RELAY_ZCHUNK];
+	size_t		 len, n, zn, more;
 
 	len = evbuffer_get_length(msg);
 	if (c->c_cbev == NULL || c->c_close_sent) {
@@ -162,20 +169,27 @@ relay_send_message(struct conn *c, int opcode, struct evbuffer *msg)
 	out = bufferevent_get_output(c->c_cbev);
 	if (c->c_pmd.p_on &&
 	    len >= c->c_conf->c_limits.compression_min_size) {
-		if (relay_deflate(c, msg) == -1) {
+		if (relay_deflate(c, msg, zbuf, &zn) == -1) {
 			/* the stream is lost with the message: give up */
 			evbuffer_drain(msg, evbuffer_get_length(msg));
+			if (c->c_zmsg != NULL)
+				evbuffer_drain(c->c_zmsg,
+				    evbuffer_get_length(c->c_zmsg));
 			conn_ws_close(c, WS_CLOSE_INTERNAL, "out of memory",
 			    strlen("out of memory"), "gateway");
 			return;
 		}
-		n = ws_encode_header(hdr, 1, opcode, WS_RSV1,
-		    evbuffer_get_length(c->c_zmsg), NULL);
-		msg = c->c_zmsg;
-	} else
+		more = c->c_zmsg != NULL ? evbuffer_get_length(c->c_zmsg) : 0;
+		n = ws_encode_header(hdr, 1, opcode, WS_RSV1, zn + more, NULL);
+		evbuffer_add(out, hdr, n);
+		evbuffer_add(out, zbuf, zn);
+		if (more > 0)
+			evbuffer_add_buffer(out, c->c_zmsg);
+	} else {
 		n = ws_encode_header(hdr, 1, opcode, 0, len, NULL);
-	evbuffer_add(out, hdr, n);
-	evbuffer_add_buffer(out, msg);
+		evbuffer_add(out, hdr, n);
+		evbuffer_add_buffer(out, msg);
+	}
 	c->c_msgs_out++;
 	c->c_bytes_out += len;
 	metrics_message(c->c_mroute, METRICS_OUT, len);
@@ -315,17 +329,17 @@ relay_client_throttle(struct conn *c)
 
 /*
  * A slice of a compressed client message (end: the message is over and
- * the flush marker goes in): inflate it straight into c_cmsg, checking
- * text as it comes out, so that a bad byte fails the message at once.
- * The inflater stops at max_message_size.  Returns 0 or a WS_ERR_*.
+ * the flush marker goes in): inflate it into c_cmsg, checking text as it
+ * comes out, so that a bad byte fails the message at once.  The inflater
+ * stops at max_message_size.  Returns 0 or a WS_ERR_*.
  */
 static int
 relay_inflate(struct conn *c, const uint8_t *in, size_t len, int text,
     int end)
 {
-	struct evbuffer_iovec	 v;
-	size_t			 used;
-	ssize_t			 n;
+	uint8_t		 buf[RELAY_ZCHUNK];
+	size_t		 used;
+	ssize_t		 n;
 
 	if (!c->c_inflating) {
 		if (dfl_inflate_start(&c->c_inflate) != 0)
@@ -334,14 +348,11 @@ relay_inflate(struct conn *c, const uint8_t *in, size_t len, int text,
 		c->c_inflating = 1;
 	}
 	for (;;) {
-		if (evbuffer_reserve_space(c->c_cmsg, RELAY_ZCHUNK, &v, 1) < 1)
-			return WS_ERR_NOMEM;
 		if (end)
-			n = dfl_inflate_end(&c->c_inflate, v.iov_base,
-			    v.iov_len);
+			n = dfl_inflate_end(&c->c_inflate, buf, sizeof(buf));
 		else {
-			n = dfl_inflate(&c->c_inflate, in, len, &used,
-			    v.iov_base, v.iov_len);
+			n = dfl_inflate(&c->c_inflate, in, len, &used, buf,
+			    sizeof(buf));
 			in += used;
 			len -= used;
 		}
@@ -349,13 +360,13 @@ relay_inflate(struct conn *c, const uint8_t *in, size_t len, int text,
 			return n == DFL_ERR_TOO_BIG ? WS_ERR_TOO_BIG :
 			    n == DFL_ERR_MEM ? WS_ERR_NOMEM : WS_ERR_INFLATE;
 		if (n > 0) {
-			if (text && utf8_feed(&c->c_zutf8, v.iov_base,
-			    (size_t)n, NULL) == UTF8_INVALID)
+			if (text && utf8_feed(&c->c_zutf8, buf, (size_t)n,
+			    NULL) == UTF8_INVALID)
 				return WS_ERR_UTF8;
-			v.iov_len = (size_t)n;
-			evbuffer_commit_space(c->c_cmsg, &v, 1);
+			if (evbuffer_add(c->c_cmsg, buf, (size_t)n) == -1)
+				return WS_ERR_NOMEM;
 		}
-		if (end ? n == 0 : len == 0 && (size_t)n < v.iov_len)
+		if (end ? n == 0 : len == 0 && (size_t)n < sizeof(buf))
 			break;
 	}
 	if (end) {
@@ -367,20 +378,22 @@ relay_inflate(struct conn *c, const uint8_t *in, size_t len, int text,
 }
 
 /*
- * Compress msg (emptying it) into c_zmsg, reading its chains in place.
- * -1 if zlib cannot allocate its stream.
+ * Compress msg, emptying it and reading its chains in place.  The output
+ * fills zbuf (RELAY_ZCHUNK bytes; *zn used) and, for a message that
+ * compresses to more than that, goes on in c_zmsg.  -1 if zlib cannot
+ * allocate its stream.
  */
 static int
-relay_deflate(struct conn *c, struct evbuffer *msg)
+relay_deflate(struct conn *c, struct evbuffer *msg, uint8_t *zbuf,
+    size_t *zn)
 {
-	struct evbuffer_iovec	 in[8], v;
+	struct evbuffer_iovec	 in[8];
 	const uint8_t		*p;
 	size_t			 left, used, done;
 	ssize_t			 n;
 	int			 i, k;
 
-	if (c->c_zmsg == NULL && (c->c_zmsg = evbuffer_new()) == NULL)
-		return -1;
+	*zn = 0;
 	if (dfl_deflate_start(&c->c_deflate) != 0)
 		return -1;
 	while (evbuffer_get_length(msg) > 0) {
@@ -390,14 +403,9 @@ relay_deflate(struct conn *c, struct evbuffer *msg)
 			p = in[i].iov_base;
 			left = in[i].iov_len;
 			while (left > 0) {
-				if (evbuffer_reserve_space(c->c_zmsg,
-				    RELAY_ZCHUNK, &v, 1) < 1)
+				if (relay_zrun(c, zbuf, zn, p, left,
+				    &used) < 0)
 					return -1;
-				if ((n = dfl_deflate(&c->c_deflate, p, left,
-				    &used, v.iov_base, v.iov_len)) < 0)
-					return -1;
-				v.iov_len = (size_t)n;
-				evbuffer_commit_space(c->c_zmsg, &v, 1);
 				p += used;
 				left -= used;
 			}
@@ -405,15 +413,46 @@ relay_deflate(struct conn *c, struct evbuffer *msg)
 		}
 		evbuffer_drain(msg, done);
 	}
-	do {
-		if (evbuffer_reserve_space(c->c_zmsg, RELAY_ZCHUNK, &v, 1) < 1 ||
-		    (n = dfl_deflate_end(&c->c_deflate, v.iov_base,
-		    v.iov_len)) < 0)
-			return -1;
-		v.iov_len = (size_t)n;
-		evbuffer_commit_space(c->c_zmsg, &v, 1);
-	} while (n > 0);
-	return 0;
+	while ((n = relay_zrun(c, zbuf, zn, NULL, 0, NULL)) > 0)
+		;
+	return n < 0 ? -1 : 0;
+}
+
+/*
+ * One step of relay_deflate(): in[0..len) (or, with in NULL, the end of
+ * the message) into zbuf while it has room, then into c_zmsg.  Returns
+ * the bytes it wrote, or -1.
+ */
+static ssize_t
+relay_zrun(struct conn *c, uint8_t *zbuf, size_t *zn, const uint8_t *in,
+    size_t len, size_t *used)
+{
+	struct evbuffer_iovec	 v;
+	ssize_t			 n;
+
+	if (used != NULL)
+		*used = 0;
+	if (RELAY_ZCHUNK - *zn >= DFL_MIN_OUT) {
+		n = in != NULL ? dfl_deflate(&c->c_deflate, in, len, used,
+		    zbuf + *zn, RELAY_ZCHUNK - *zn) :
+		    dfl_deflate_end(&c->c_deflate, zbuf + *zn,
+		    RELAY_ZCHUNK - *zn);
+		if (n > 0)
+			*zn += (size_t)n;
+		return n < 0 ? -1 : n;
+	}
+	if (c->c_zmsg == NULL && (c->c_zmsg = evbuffer_new()) == NULL)
+		return -1;
+	if (evbuffer_reserve_space(c->c_zmsg, RELAY_ZCHUNK, &v, 1) < 1)
+		return -1;
+	n = in != NULL ? dfl_deflate(&c->c_deflate, in, len, used,
+	    v.iov_base, v.iov_len) :
+	    dfl_deflate_end(&c->c_deflate, v.iov_base, v.iov_len);
+	if (n < 0)
+		return -1;
+	v.iov_len = (size_t)n;
+	evbuffer_commit_space(c->c_zmsg, &v, 1);
+	return n;
 }
 
 /* A whole client message is in c_cmsg: frame it onto the backend. */
