@@ -40,14 +40,19 @@ static struct conf_subproto strict_subs[] = {
 };
 
 static struct conf_route routes[] = {
-	{ "/echo", NULL, 0, NULL, 0,
-	  1, { "/run/echo.sock", FRAMING_LINE, FRAMING_TEXT }, 1 },
-	{ "/chat", origins, 2, chat_subs, 2,
-	  1, { "/run/chat-legacy.sock", FRAMING_RAW, FRAMING_BINARY }, 2 },
-	{ "/strict", origins, 2, strict_subs, 2,
-	  0, { NULL, FRAMING_RAW, FRAMING_BINARY }, 3 },
-	{ "/", NULL, 0, NULL, 0,
-	  1, { "/run/root.sock", FRAMING_RAW, FRAMING_BINARY }, 4 }
+	{ .r_path = "/echo", .r_has_backend = 1,
+	  .r_backend = { "/run/echo.sock", FRAMING_LINE, FRAMING_TEXT },
+	  .r_line = 1 },
+	{ .r_path = "/chat", .r_origins = origins, .r_norigins = 2,
+	  .r_subprotos = chat_subs, .r_nsubprotos = 2, .r_has_backend = 1,
+	  .r_backend = { "/run/chat-legacy.sock", FRAMING_RAW,
+	  FRAMING_BINARY }, .r_line = 2 },
+	{ .r_path = "/strict", .r_origins = origins, .r_norigins = 2,
+	  .r_subprotos = strict_subs, .r_nsubprotos = 2, .r_has_backend = 0,
+	  .r_backend = { NULL, FRAMING_RAW, FRAMING_BINARY }, .r_line = 3 },
+	{ .r_path = "/", .r_has_backend = 1,
+	  .r_backend = { "/run/root.sock", FRAMING_RAW, FRAMING_BINARY },
+	  .r_line = 4 }
 };
 
 static struct conf tconf = {
