@@ -7,6 +7,11 @@
 #   make fuzz-replay	(part of make check, before the integration tests)
 #	every seed and regression input through each target, built with $(CC)
 #	and the usual flags (so SANITIZE=1 applies) and a plain main().
+#   To reproduce or minimise one input:
+#	make fuzz-build && tests/fuzz/build/fuzz_ws tests/fuzz/regress/ws/FILE
+#	tests/fuzz/build/fuzz_ws -minimize_crash=1 -runs=10000 FILE
+#   Seeds are written by tests/fuzz/mkseeds.py (checked in, rerun it after
+#   changing it).
 
 FUZZ_SECONDS	?= 60
 FUZZ_CC		?= clang
