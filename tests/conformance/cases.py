@@ -676,6 +676,13 @@ def close_cases():
         out.append(Case("7.9.%d" % (i + 1), "close",
                         "close with invalid code %d" % code,
                         [close_frame(code)], close=1002))
+    out.append(Case("7.11.1", "close", "every close code 0-4999 and "
+                    "5000-65535 in steps of 97, each on its own "
+                    "connection (pipelined behind the upgrade)",
+                    custom=every_close_code,
+                    expect="valid codes (1000-1003, 1007-1011, "
+                    "3000-4999) echoed, all others failed with 1002; "
+                    "gateway drops TCP each time"))
     out += [
         Case("7.13.1", "close", "close with code 5000",
              [close_frame(5000)], close=1002),
@@ -683,6 +690,40 @@ def close_cases():
              [close_frame(65535)], close=1002),
     ]
     return out
+
+
+def every_close_code(suite):
+    from harness import upgrade_request
+    from wsclient import parse_close
+
+    def valid(c):
+        return 1000 <= c <= 1003 or 1007 <= c <= 1011 or 3000 <= c <= 4999
+
+    codes = list(range(5000)) + list(range(5000, 65536, 97)) + [65535]
+    bad = []
+    for i in range(0, len(codes), 100):
+        batch = []
+        for code in codes[i:i + 100]:
+            c = RawClient(suite.port())
+            c.send(upgrade_request("/echo") + close_frame(code))
+            batch.append((code, c))
+        for code, c in batch:
+            try:
+                r = c.read_response()
+                if r.status != 101:
+                    bad.append((code, "status %d" % r.status))
+                    continue
+                got = c.recv_close()[0]
+                want = code if valid(code) else 1002
+                if got != want:
+                    bad.append((code, "close %r" % (got,)))
+                elif not c.wait_closed(3.0):
+                    bad.append((code, "TCP left open"))
+            finally:
+                c.close()
+    if bad:
+        raise AssertionError("%d codes wrong, first: %r" % (len(bad),
+                                                             bad[:5]))
 
 
 # ---------------------------------------------------------------------------

@@ -347,7 +347,7 @@ def main(argv):
             if verbose or outcome == FAILED:
                 print("%-10s %-11s %-10s %5.2fs  %s" % (
                     case.cid, case.cat, outcome, took, case.desc))
-                if verbose:
+                if verbose or outcome == FAILED:
                     print("           expect: %s" % case.expectation())
                 if detail:
                     print("           -> %s" % detail)
