@@ -30,6 +30,15 @@ if [ "$what" = check ]; then
 	[ -x /bin/kill ] || missing="$missing procps"
 	# the TLS tests make their certificates with the openssl CLI
 	command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+	# the browser test: playwright-core as tests/browser/package-lock.json
+	# pins it (skipped, not failed, without npm or if npm ci fails)
+	b=$(dirname "$0")/browser
+	if [ ! -f "$b/node_modules/playwright-core/package.json" ] &&
+	    command -v npm >/dev/null 2>&1; then
+		echo "deps.sh: npm ci in $b" >&2
+		(cd "$b" && npm ci --no-audit --no-fund >&2) ||
+		    echo "deps.sh: npm ci failed; the browser test will skip" >&2
+	fi
 fi
 [ -z "$missing" ] && exit 0
 

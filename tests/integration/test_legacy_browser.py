@@ -1,21 +1,25 @@
-"""A real browser: headless Chromium (Debian `chromium`, driven over the
-DevTools protocol on a pipe by tests/browser/cdp.py) loads a page from a
-loopback HTTP server and, from that page's script, opens WebSockets
-through wsgated with `new WebSocket(url, ["chat.v2", "chat.v1"])`:
-checks ws.protocol, echoes text and binary messages, sees the close
-codes of a backend close and of its own; and sees the failures a
-browser reports for no acceptable subprotocol and a wrong origin.  The
-same cases run over ws:// and over wss:// with a throwaway CA.
+"""A real browser: headless Chromium (Debian `chromium`, driven by
+playwright-core from npm through tests/browser/run.mjs, with
+executablePath /usr/bin/chromium and no browser download) loads a page
+from a loopback HTTP server and, from that page's script, opens
+WebSockets through wsgated with `new WebSocket(url, ["chat.v2",
+"chat.v1"])`: checks ws.protocol, echoes text and binary messages, sees
+the close codes of a backend close and of its own; and sees the
+failures a browser reports for no acceptable subprotocol and a wrong
+origin.  The same cases run over ws:// and over wss:// with a throwaway
+CA.
 
 One Chromium for the whole file (it is the heavy part).  Without
-chromium the test is skipped with a message saying so.
+chromium, node or tests/browser/node_modules (`npm ci` there; make
+check runs it through tests/deps.sh) the test is skipped with a message
+saying which.
 """
 
 import http.server
 import json
 import os
+import shutil
 import subprocess
-import sys
 import threading
 import unittest
 
@@ -25,11 +29,32 @@ from harness import (GatewayTest, REC_CLOSE, REC_TEXT, close_record,
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BROWSER_DIR = os.path.join(os.path.dirname(HERE), "browser")
-sys.path.insert(0, BROWSER_DIR)
-
-import cdp  # noqa: E402
+RUNNER = os.path.join(BROWSER_DIR, "run.mjs")
 
 TLS_NAME = "wsgate.test"        # mapped to 127.0.0.1 for Chromium only
+
+
+def find_chromium():
+    for name in ("chromium", "chromium-browser"):
+        p = shutil.which(name, path="/usr/bin:/usr/local/bin:/bin")
+        if p:
+            return p
+    return None
+
+
+def browser_missing():
+    """Why the browser test cannot run here, or None."""
+    if find_chromium() is None:
+        return ("chromium not installed, browser test skipped "
+                "(apt-get install chromium)")
+    if shutil.which("node") is None:
+        return ("node not installed, browser test skipped "
+                "(apt-get install nodejs npm)")
+    if not os.path.isfile(os.path.join(BROWSER_DIR, "node_modules",
+                                       "playwright-core", "package.json")):
+        return ("tests/browser/node_modules/playwright-core missing, "
+                "browser test skipped (cd tests/browser && npm ci)")
+    return None
 
 
 def handler_frame_echo(c, backend):
@@ -98,10 +123,10 @@ class Browser(GatewayTest):
 
     def setUp(self):
         super().setUp()
-        self.exe = cdp.find_chromium()
-        if self.exe is None:
-            raise unittest.SkipTest("chromium not installed, browser test "
-                                    "skipped (apt-get install chromium)")
+        why = browser_missing()
+        if why is not None:
+            raise unittest.SkipTest(why)
+        self.exe = find_chromium()
         self.v2 = self.start_backend(handler_frame_echo, "v2.sock")
         self.v1 = self.start_backend(handler_echo, "v1.sock")
         self.page = PageServer()
@@ -169,26 +194,47 @@ class Browser(GatewayTest):
             self.assertEqual(r["close"]["code"], 1006, r)
             self.assertFalse(r["close"]["clean"], r)
 
-    def test_browser(self):
-        udd = self.path("chromium-profile")
-        os.mkdir(udd)
-        browser = cdp.Chromium(self.exe, udd, extra_flags=[
-            "--host-resolver-rules=MAP %s 127.0.0.1" % TLS_NAME,
-            "--ignore-certificate-errors-spki-list=" + self.spki],
-            log_path=self.path("chromium.log"))
-        self.addCleanup(browser.close)
+    def run_browser(self, runs):
+        """tests/browser/run.mjs: one Chromium loads the page and runs
+        each set of cases; their results by name."""
+        job = {"executablePath": self.exe, "page": self.origin + "/",
+               "args": ["--host-resolver-rules=MAP %s 127.0.0.1" % TLS_NAME,
+                        "--ignore-certificate-errors-spki-list=" +
+                        self.spki],
+               "runs": runs}
+        home = self.path("home")
+        os.mkdir(home)
+        # DEBUG=pw:browser: Chromium's own output goes to the log too;
+        # its throwaway profile lands under TMPDIR, removed with the rest
+        env = dict(os.environ, HOME=home, TMPDIR=home,
+                   DEBUG="pw:browser")
+        log_path = self.path("browser.log")
+        with open(log_path, "wb") as log:
+            try:
+                p = subprocess.run(["node", RUNNER], cwd=BROWSER_DIR,
+                                   input=json.dumps(job).encode(),
+                                   stdout=subprocess.PIPE, stderr=log,
+                                   env=env, timeout=120)
+            except subprocess.TimeoutExpired:
+                self.fail("run.mjs timed out\nbrowser log:\n%s"
+                          % tail(log_path))
         try:
-            session = browser.open_page(self.origin + "/",
-                                        "window.testsReady === true")
-            base = "ws://127.0.0.1:%d" % self.port
-            tls_base = "wss://%s:%d" % (TLS_NAME, self.tls_port)
-            res = json.loads(browser.evaluate(session, "runTests(%s)"
-                                              % json.dumps(self.cases(base))))
-            tls_res = json.loads(browser.evaluate(
-                session, "runTests(%s)" % json.dumps(self.cases(tls_base))))
-        except cdp.CDPError as e:
-            self.fail("%s\nchromium log:\n%s" % (e, tail(self.path(
-                "chromium.log"))))
+            out = json.loads(p.stdout)
+        except ValueError:
+            out = {"error": "no JSON from run.mjs (exit %d): %r"
+                   % (p.returncode, p.stdout[-500:])}
+        if p.returncode != 0 or "error" in out:
+            self.fail("%s\npage console: %s\nbrowser log:\n%s"
+                      % (out.get("error"), out.get("console"),
+                         tail(log_path)))
+        return out["runs"]
+
+    def test_browser(self):
+        base = "ws://127.0.0.1:%d" % self.port
+        tls_base = "wss://%s:%d" % (TLS_NAME, self.tls_port)
+        runs = self.run_browser({"ws": self.cases(base),
+                                 "wss": self.cases(tls_base)})
+        res, tls_res = runs["ws"], runs["wss"]
         self.check_results(res, "ws")
         self.check_results(tls_res, "wss")
 
