@@ -74,6 +74,7 @@ cat <<EOF
 wsgate demo: wsgated on 127.0.0.1:8080, echo backend on $SOCK
   /echo   line framing: each text message comes back as it was sent
   /frame  frame framing: text and binary messages come back unchanged
+  /deflate  the same with permessage-deflate (browsers offer it)
 
 Connect from another terminal (type a line, it is echoed; Ctrl-D quits):
   $PYTHON -m websockets ws://127.0.0.1:8080/echo
