@@ -258,6 +258,9 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(conf->c_limits.buffer_limit, 1048576);
 	ck_assert_uint_eq(conf->c_limits.max_connections, 0);
 	ck_assert_uint_eq(conf->c_limits.close_timeout_ms, 5000);
+	ck_assert_uint_eq(conf->c_limits.compression_level, 6);
+	ck_assert_uint_eq(conf->c_limits.compression_min_size, 64);
+	ck_assert_uint_eq(conf->c_limits.compression_window_bits, 15);
 
 	ck_assert_uint_eq(conf->c_nlistens, 1);
 	ck_assert_str_eq(conf->c_listens[0].l_address, "0.0.0.0");
@@ -271,6 +274,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(r->r_backend.b_message_type, FRAMING_BINARY);
 	ck_assert_ptr_null(r->r_origins);
 	ck_assert_uint_eq(r->r_nsubprotos, 0);
+	ck_assert_int_eq(r->r_compression, 0);
 	conf_unref(conf);
 }
 END_TEST
