@@ -725,7 +725,8 @@ http_pmd_offer(const struct http_ext *e, int max_bits, struct dfl_params *p)
 				return 0;
 			break;
 		case 3:
-			if (q->value != NULL && (cbits = http_ext_bits(q)) == -1)
+			if (q->value != NULL &&
+			    (cbits = http_ext_bits(q)) == -1)
 				return 0;
 			break;
 		}

@@ -118,8 +118,8 @@ relay_start(struct conn *c, const char *accept)
 		evtimer_add(c->c_idle_ev, &tv);
 	}
 	relay_touch(c);
-	log_info("#%" PRIu64 " %s: 101 %s subprotocol=%s backend=%s framing=%s%s",
-	    c->c_id, c->c_peer, c->c_target,
+	log_info("#%" PRIu64 " %s: 101 %s subprotocol=%s backend=%s "
+	    "framing=%s%s", c->c_id, c->c_peer, c->c_target,
 	    c->c_subproto != NULL ? c->c_subproto : "-", be->b_path,
 	    framing_name(be->b_framing),
 	    c->c_pmd.p_on ? " compression=permessage-deflate" : "");
