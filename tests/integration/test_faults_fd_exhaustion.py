@@ -7,6 +7,7 @@ listen queue is full of waiting clients), keep serving the healthy
 client it already has, and resume as soon as descriptors are freed."""
 
 import resource
+import select
 import time
 
 from faultlib import FaultTest, cpu_seconds
@@ -32,12 +33,21 @@ class FdExhaustion(FaultTest):
             self.addCleanup(c.close)
             clients.append(c)
             c.send(upgrade_request("/echo"))
-        for c in clients:
-            try:
-                st = c.read_response(timeout=0.3).status
-            except Exception:
-                st = None       # waiting in the listen queue
-            answered[st] = answered.get(st, 0) + 1
+        # collect the answers until none has come for half a second
+        waiting = list(clients)
+        while waiting:
+            ready = select.select([c.sock for c in waiting], [], [], 0.5)[0]
+            if not ready:
+                break
+            for c in [c for c in waiting if c.sock in ready]:
+                waiting.remove(c)
+                try:
+                    st = c.read_response(timeout=1).status
+                except Exception as e:
+                    st = repr(e)
+                answered[st] = answered.get(st, 0) + 1
+        if waiting:
+            answered[None] = len(waiting)   # still in the listen queue
         # (a client accepted when no descriptor is left for its backend
         # connection is answered 503; then accept() itself fails)
         print("\n    %d clients: %s" % (len(clients), answered), end=" ")
