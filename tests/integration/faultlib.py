@@ -24,12 +24,24 @@ from harness import (OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG,
 MIB = 1 << 20
 
 
+_sanitized_exe = {}
+
+
 def sanitized(pid):
-    """True if pid runs with ASan/TSan (RSS and timings mean little)."""
+    """True if pid runs with ASan/TSan (RSS and timings mean little):
+    gcc links the runtime as a shared library, clang into the binary."""
     try:
         with open("/proc/%d/maps" % pid) as f:
-            return any(s in f.read() for s in ("libasan", "libtsan",
-                                                "libclang_rt.asan"))
+            if any(s in f.read() for s in ("libasan", "libtsan")):
+                return True
+        exe = os.readlink("/proc/%d/exe" % pid)
+        key = (exe, os.stat(exe).st_mtime)
+        if key not in _sanitized_exe:
+            with open(exe, "rb") as f:
+                data = f.read()
+            _sanitized_exe[key] = b"__asan_init" in data or \
+                b"__tsan_init" in data
+        return _sanitized_exe[key]
     except OSError:
         return False
 
