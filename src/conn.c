@@ -137,9 +137,9 @@ conn_client_start(struct conn *c, int fd)
 	/* wss://: the handshake_timeout_ms deadline covers TLS too. */
 	if (c->c_listen != NULL && c->c_listen->l_tls != NULL)
 		c->c_cbev = tls_accept(w->w_base, fd, c->c_listen->l_tls);
-	else
-		c->c_cbev = bufferevent_socket_new(w->w_base, fd,
-		    BEV_OPT_CLOSE_ON_FREE);
+	else if ((c->c_cbev = bufferevent_socket_new(w->w_base, fd,
+	    BEV_OPT_CLOSE_ON_FREE)) != NULL)
+		bufferevent_disable(c->c_cbev, EV_WRITE); /* conn_flush() */
 	if (c->c_cbev == NULL) {
 		close(fd);
 		log_warnx("#%" PRIu64 " %s: cannot allocate a %sbufferevent",
@@ -351,6 +351,7 @@ conn_http_read(struct conn *c)
 		conn_refuse(c, 500, "cannot allocate a bufferevent", NULL, NULL);
 		return;
 	}
+	bufferevent_disable(c->c_bbev, EV_WRITE);	/* conn_flush() */
 	/* What the route tells the backend about the client, first. */
 	if ((status = proxy_preamble(c, &req)) != 0) {
 		conn_backend_done(c);
@@ -672,6 +673,9 @@ conn_shutdown(struct conn *c)
 }
 
 /*
+ * Socket bufferevents start with EV_WRITE disabled: nothing is written
+ * through libevent's write path until conn_flush() finds output left over.
+ *
  * Write what a callback queued for bev now, instead of arming EV_WRITE
  * and writing on the loop's next turn: one writev per side per callback
  * rather than an epoll_ctl to arm, a wake-up, and another epoll_ctl to
