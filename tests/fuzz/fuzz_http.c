@@ -33,7 +33,7 @@ static struct conf_route routes[] = {
 	    .b_framing = FRAMING_LINE, .b_message_type = FRAMING_TEXT } },
 	{ .r_path = "/chat", .r_origins = origins, .r_norigins = 2,
 	  .r_subprotos = subs, .r_nsubprotos = 2, .r_has_backend = 1,
-	  .r_backend = { .b_path = "/run/legacy.sock" } },
+	  .r_backend = { .b_path = "/run/legacy.sock" }, .r_compression = 1 },
 	{ .r_path = "/strict", .r_origins = origins, .r_norigins = 2,
 	  .r_subprotos = subs, .r_nsubprotos = 2 },
 	{ .r_path = "/", .r_has_backend = 1,
@@ -42,6 +42,7 @@ static struct conf_route routes[] = {
 
 static struct conf tconf = {
 	.c_refs = 1,
+	.c_limits = { .compression_window_bits = 12 },
 	.c_routes = routes,
 	.c_nroutes = sizeof(routes) / sizeof(routes[0])
 };
@@ -67,7 +68,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct http_header *h;
 	struct fuzz_rng		 rng;
 	const char		*buf;
-	char			 out[2048];
+	char			 out[2048], ext[256];
 	size_t			 len, end, end1, have, searched, i, n;
 	int			 st, hst, j;
 
@@ -126,8 +127,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					break;
 			FUZZ_ASSERT(j < 2);
 		}
+		/* permessage-deflate (/chat): within the window cap */
+		if (hs.h_pmd.p_on) {
+			FUZZ_ASSERT(hs.h_route == &routes[1]);
+			FUZZ_ASSERT(hs.h_pmd.p_server_bits >= 9 &&
+			    hs.h_pmd.p_server_bits <= 12);
+			FUZZ_ASSERT(hs.h_pmd.p_client_bits >= 8 &&
+			    hs.h_pmd.p_client_bits <= 12);
+			FUZZ_ASSERT(http_pmd_response(ext, sizeof(ext),
+			    &hs.h_pmd) > 0);
+		}
 		n = http_upgrade_response(out, sizeof(out), hs.h_accept,
-		    hs.h_subprotocol, NULL);
+		    hs.h_subprotocol, hs.h_pmd.p_on ? ext : NULL);
 		FUZZ_ASSERT(n > 0 && n < sizeof(out));
 		FUZZ_ASSERT(memcmp(out, "HTTP/1.1 101 ", 13) == 0);
 	} else {

@@ -129,6 +129,15 @@ def http_seeds():
     put("http", b"\x0a" + REQ.replace(b"Origin: https://example.com",
                                        b"Origin: https://evil.example"))
     put("http", b"\x0b" + b"GET /echo HTTP/1.1\r\n folded\r\n\r\n")
+    # permessage-deflate offers (the /chat route has compression)
+    ext = b"Sec-WebSocket-Extensions: "
+    put("http", b"\x0c" + REQ[:-2] + ext + b"x-webkit-deflate-frame, "
+        b"permessage-deflate; server_max_window_bits=8, permessage-deflate;"
+        b" client_no_context_takeover; server_no_context_takeover; "
+        b"server_max_window_bits=\"10\"; client_max_window_bits\r\n\r\n")
+    put("http", b"\x0d" + REQ[:-2] + ext + b"permessage-deflate; a=\"b,c\""
+        b"\r\n" + ext + b"permessage-deflate; client_max_window_bits=9"
+        b"\r\n\r\n")
 
 
 CONF = b"""# a full config
