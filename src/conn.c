@@ -9,6 +9,7 @@
  * stack can be left holding a freed conn.
  */
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 
 #include <netinet/in.h>
@@ -370,7 +371,8 @@ conn_client_readcb(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
 
-	(void)bev;
+	if (c->c_state == CONN_OPEN)
+		conn_read_more(bev);
 	switch (c->c_state) {
 	case CONN_HTTP:
 		conn_http_read(c);
@@ -670,6 +672,53 @@ conn_shutdown(struct conn *c)
 	case CONN_DRAINING:
 		break;
 	}
+}
+
+/*
+ * libevent 2.1 reads at most 4096 bytes when a socket is readable
+ * (EVBUFFER_MAX_READ), once per turn of the loop: a 16 KiB message took
+ * five turns.  When that read came back full, read on here into space
+ * reserved in the input buffer, up to CONN_READ_MORE bytes, so one
+ * callback sees what the socket holds.  An end of stream or an error is
+ * left for libevent's next read to find: both are sticky on a socket.
+ * Not for TLS, whose bytes must go through the SSL object.
+ */
+void
+conn_read_more(struct bufferevent *bev)
+{
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct evbuffer_iovec	 v[2];
+	struct iovec		 iov[2];
+	size_t			 total = 0, got;
+	ssize_t			 n;
+	int			 i, nv, fd;
+
+	if (evbuffer_get_length(in) < CONN_READ_CAP || tls_is(bev))
+		return;
+	fd = bufferevent_getfd(bev);
+	evbuffer_unfreeze(in, 0);	/* a socket bufferevent freezes its end */
+	while (total < CONN_READ_MORE) {
+		if ((nv = evbuffer_reserve_space(in, CONN_READ_CHUNK, v, 2)) <= 0)
+			break;
+		for (i = 0; i < nv; i++) {
+			iov[i].iov_base = v[i].iov_base;
+			iov[i].iov_len = v[i].iov_len;
+		}
+		if ((n = readv(fd, iov, nv)) <= 0) {
+			evbuffer_commit_space(in, v, 0);
+			break;
+		}
+		for (i = 0, got = (size_t)n; i < nv; i++) {
+			if (v[i].iov_len > got)
+				v[i].iov_len = got;
+			got -= v[i].iov_len;
+		}
+		evbuffer_commit_space(in, v, nv > 1 && v[1].iov_len > 0 ? 2 : 1);
+		total += (size_t)n;
+		if ((size_t)n < CONN_READ_CHUNK)
+			break;		/* the socket is drained */
+	}
+	evbuffer_freeze(in, 0);
 }
 
 /*

@@ -649,8 +649,12 @@ relay_backend_readcb(struct bufferevent *bev, void *arg)
 	struct conn	*c = arg;
 	struct evbuffer	*in = bufferevent_get_input(bev);
 
-	if (c->c_state == CONN_OPEN && !c->c_bfinish)
+	if (c->c_state == CONN_OPEN && !c->c_bfinish) {
+		/* raw: one message per read, so no reading on */
+		if (c->c_backend->b_framing != FRAMING_RAW)
+			conn_read_more(bev);
 		relay_backend_read(c);
+	}
 	else	/* finishing: what it still says has nowhere to go */
 		evbuffer_drain(in, evbuffer_get_length(in));
 	conn_check(c);
