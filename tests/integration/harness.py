@@ -18,6 +18,7 @@ Python 3 stdlib plus Debian's python3-websockets 10.4; run with
 
 import asyncio
 import base64
+import faulthandler
 import hashlib
 import os
 import re
@@ -828,9 +829,15 @@ class GatewayTest(unittest.TestCase):
 
     # A test that expects the gateway to stop sets gw.expect_exit.
 
+    # No test takes minutes: one that hangs fails the run, with every
+    # thread's traceback, instead of stalling CI until its time limit.
+    WATCHDOG_SECONDS = int(os.environ.get("TEST_WATCHDOG", "300"))
+
     def setUp(self):
         if not WSGATED or not os.access(WSGATED, os.X_OK):
             self.fail("WSGATED=%r is not an executable wsgated" % WSGATED)
+        faulthandler.dump_traceback_later(self.WATCHDOG_SECONDS, exit=True)
+        self.addCleanup(faulthandler.cancel_dump_traceback_later)
         self.tmp = tempfile.mkdtemp(prefix="wsgate-it-")
         if os.environ.get("KEEP_TMP"):
             # for debugging: keep configs and logs

@@ -67,6 +67,8 @@ class ClientStalls(FaultTest):
         got = hashlib.sha256()
         n = 0
         while n < TOTAL:
+            self.assertLess(time.monotonic() - t0, 120,
+                            "only %d of %d bytes arrived" % (n, TOTAL))
             ctl = bytearray()
             fin, op, k = r.frame(lambda p: got.update(p) if not
                                  r.control else ctl.extend(p))
