@@ -6,6 +6,7 @@
 # command is printed and the script fails.
 set -u
 what=${1:-build}
+PATH="$PATH:/usr/sbin:/sbin"	# haproxy lives in sbin
 missing=""
 
 need_pc() {	# pkg-config module, Debian package
@@ -30,6 +31,12 @@ if [ "$what" = check ]; then
 	[ -x /bin/kill ] || missing="$missing procps"
 	# the TLS tests make their certificates with the openssl CLI
 	command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+	# the legacy-service tests run real daemons, and a real browser
+	for p in redis-server:redis-server memcached:memcached \
+	    haproxy:haproxy chromium:chromium; do
+		command -v "${p%%:*}" >/dev/null 2>&1 ||
+		    missing="$missing ${p#*:}"
+	done
 	# the browser test: playwright-core as tests/browser/package-lock.json
 	# pins it (skipped, not failed, without npm or if npm ci fails)
 	b=$(dirname "$0")/browser
