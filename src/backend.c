@@ -18,10 +18,11 @@
 /*
  * Connect to the backend the handshake chose.  Returns a non-blocking,
  * close-on-exec descriptor, or -1 with *status set to the HTTP status to
- * refuse with (and the reason logged).
+ * refuse with and *why to a short static reason for the client (the
+ * details are logged).
  */
 int
-backend_connect(struct conn *c, int *status)
+backend_connect(struct conn *c, int *status, const char **why)
 {
 	const char		*path = c->c_backend->b_path;
 	struct sockaddr_un	 sun;
@@ -33,6 +34,7 @@ backend_connect(struct conn *c, int *status)
 		log_warnx("#%" PRIu64 " %s: backend %s: path too long",
 		    c->c_id, c->c_peer, path);
 		*status = 502;
+		*why = "backend unreachable";
 		return -1;
 	}
 	memcpy(sun.sun_path, path, strlen(path));
@@ -41,10 +43,15 @@ backend_connect(struct conn *c, int *status)
 		log_warn("#%" PRIu64 " %s: backend %s: socket", c->c_id,
 		    c->c_peer, path);
 		*status = 503;
+		*why = (errno == EMFILE || errno == ENFILE) ?
+		    "gateway out of file descriptors, try again later" :
+		    "gateway cannot open a backend socket, try again later";
 		return -1;
 	}
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		*status = (errno == EAGAIN) ? 503 : 502;
+		*why = (errno == EAGAIN) ? "backend busy, try again later" :
+		    "backend unreachable";
 		log_warn("#%" PRIu64 " %s: backend %s: connect", c->c_id,
 		    c->c_peer, path);
 		close(fd);

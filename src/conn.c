@@ -293,7 +293,7 @@ conn_http_read(struct conn *c)
 	struct evbuffer		*in = bufferevent_get_input(c->c_cbev);
 	struct http_request	 req;
 	struct http_handshake	 hs;
-	const char		*p;
+	const char		*p, *why;
 	size_t			 len, n, end;
 	int			 status, fd;
 
@@ -338,12 +338,10 @@ conn_http_read(struct conn *c)
 	    c->c_route->r_path);
 
 	/* Connect first, so a dead backend is a 502, not a dropped socket. */
-	if ((fd = backend_connect(c, &status)) == -1) {
+	if ((fd = backend_connect(c, &status, &why)) == -1) {
 		if (c->c_mroute != NULL)
 			metrics_add(&c->c_mroute->mr_connect_fail, 1);
-		conn_refuse(c, status, status == 503 ? "backend busy" :
-		    "backend unreachable", NULL, status == 503 ?
-		    "backend busy, try again later" : "backend unreachable");
+		conn_refuse(c, status, why, NULL, why);
 		return;
 	}
 	if ((c->c_bbev = bufferevent_socket_new(c->c_worker->w_base, fd,

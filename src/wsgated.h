@@ -241,7 +241,7 @@ int	 proxy_preamble(struct conn *, const struct http_request *);
 void	 proxy_forwarded(struct conn *, const struct http_request *);
 
 /* backend.c */
-int	 backend_connect(struct conn *, int *);
+int	 backend_connect(struct conn *, int *, const char **);
 
 /* relay.c */
 void	 relay_start(struct conn *, const char *);
