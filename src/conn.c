@@ -368,9 +368,10 @@ static void
 conn_client_readcb(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
+	int		 err = 0;
 
 	if (c->c_state == CONN_OPEN)
-		conn_read_more(bev);
+		err = conn_read_more(bev);
 	switch (c->c_state) {
 	case CONN_HTTP:
 		conn_http_read(c);
@@ -384,6 +385,12 @@ conn_client_readcb(struct bufferevent *bev, void *arg)
 		    evbuffer_get_length(bufferevent_get_input(c->c_cbev)));
 		conn_client_flushed(c);
 		break;
+	}
+	if (err != 0 && c->c_cbev == bev) {
+		/* a reset found while reading on: as libevent would report it */
+		EVUTIL_SET_SOCKET_ERROR(err);
+		conn_client_eventcb(bev, BEV_EVENT_READING | BEV_EVENT_ERROR, c);
+		return;
 	}
 	conn_check(c);
 }
@@ -677,11 +684,13 @@ conn_shutdown(struct conn *c)
  * (EVBUFFER_MAX_READ), once per turn of the loop: a 16 KiB message took
  * five turns.  When that read came back full, read on here into space
  * reserved in the input buffer, up to CONN_READ_MORE bytes, so one
- * callback sees what the socket holds.  An end of stream or an error is
- * left for libevent's next read to find: both are sticky on a socket.
+ * callback sees what the socket holds.  An end of stream is left for
+ * libevent's next read to find (it is sticky); an error is not (reading
+ * it clears it), so it is returned, 0 if none, for the caller to handle
+ * as its event callback would once the bytes read before it are used.
  * Not for TLS, whose bytes must go through the SSL object.
  */
-void
+int
 conn_read_more(struct bufferevent *bev)
 {
 	struct evbuffer		*in = bufferevent_get_input(bev);
@@ -689,10 +698,10 @@ conn_read_more(struct bufferevent *bev)
 	struct iovec		 iov[2];
 	size_t			 total = 0, got;
 	ssize_t			 n;
-	int			 i, nv, fd;
+	int			 i, nv, fd, err = 0;
 
 	if (evbuffer_get_length(in) < CONN_READ_CAP || tls_is(bev))
-		return;
+		return 0;
 	fd = bufferevent_getfd(bev);
 	evbuffer_unfreeze(in, 0);	/* a socket bufferevent freezes its end */
 	while (total < CONN_READ_MORE) {
@@ -703,6 +712,8 @@ conn_read_more(struct bufferevent *bev)
 			iov[i].iov_len = v[i].iov_len;
 		}
 		if ((n = readv(fd, iov, nv)) <= 0) {
+			if (n == -1 && errno != EAGAIN && errno != EINTR)
+				err = errno;
 			evbuffer_commit_space(in, v, 0);
 			break;
 		}
@@ -717,6 +728,7 @@ conn_read_more(struct bufferevent *bev)
 			break;		/* the socket is drained */
 	}
 	evbuffer_freeze(in, 0);
+	return err;
 }
 
 /*

@@ -229,7 +229,7 @@ void	 conn_client_done(struct conn *);
 void	 conn_backend_done(struct conn *);
 void	 conn_backend_finish(struct conn *);
 int	 conn_check(struct conn *);
-void	 conn_read_more(struct bufferevent *);
+int	 conn_read_more(struct bufferevent *);
 void	 conn_client_start(struct conn *, int);
 void	 conn_shutdown(struct conn *);
 
