@@ -26,6 +26,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_struct.h>
 #include <event2/event.h>
 
 #include "http.h"
@@ -138,9 +139,8 @@ conn_client_start(struct conn *c, int fd)
 	/* wss://: the handshake_timeout_ms deadline covers TLS too. */
 	if (c->c_listen != NULL && c->c_listen->l_tls != NULL)
 		c->c_cbev = tls_accept(w->w_base, fd, c->c_listen->l_tls);
-	else if ((c->c_cbev = bufferevent_socket_new(w->w_base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) != NULL)
-		bufferevent_disable(c->c_cbev, EV_WRITE); /* conn_flush() */
+	else
+		c->c_cbev = conn_sock_new(w->w_base, fd);
 	if (c->c_cbev == NULL) {
 		close(fd);
 		log_warnx("#%" PRIu64 " %s: cannot allocate a %sbufferevent",
@@ -344,13 +344,11 @@ conn_http_read(struct conn *c)
 		conn_refuse(c, status, why, NULL, why);
 		return;
 	}
-	if ((c->c_bbev = bufferevent_socket_new(c->c_worker->w_base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+	if ((c->c_bbev = conn_sock_new(c->c_worker->w_base, fd)) == NULL) {
 		close(fd);
 		conn_refuse(c, 500, "cannot allocate a bufferevent", NULL, NULL);
 		return;
 	}
-	bufferevent_disable(c->c_bbev, EV_WRITE);	/* conn_flush() */
 	/* What the route tells the backend about the client, first. */
 	if ((status = proxy_preamble(c, &req)) != 0) {
 		conn_backend_done(c);
@@ -368,10 +366,8 @@ static void
 conn_client_readcb(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
-	int		 err = 0;
 
-	if (c->c_state == CONN_OPEN)
-		err = conn_read_more(bev);
+	(void)bev;
 	switch (c->c_state) {
 	case CONN_HTTP:
 		conn_http_read(c);
@@ -385,12 +381,6 @@ conn_client_readcb(struct bufferevent *bev, void *arg)
 		    evbuffer_get_length(bufferevent_get_input(c->c_cbev)));
 		conn_client_flushed(c);
 		break;
-	}
-	if (err != 0 && c->c_cbev == bev) {
-		/* a reset found while reading on: as libevent would report it */
-		EVUTIL_SET_SOCKET_ERROR(err);
-		conn_client_eventcb(bev, BEV_EVENT_READING | BEV_EVENT_ERROR, c);
-		return;
 	}
 	conn_check(c);
 }
@@ -517,8 +507,8 @@ conn_tls_plain(struct conn *c)
 	int			 fd;
 
 	if ((fd = fcntl(bufferevent_getfd(c->c_cbev), F_DUPFD_CLOEXEC,
-	    0)) == -1 || (bev = bufferevent_socket_new(c->c_worker->w_base,
-	    fd, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+	    0)) == -1 || (bev = conn_sock_new(c->c_worker->w_base, fd)) ==
+	    NULL) {
 		if (fd != -1)
 			close(fd);
 		log_info("#%" PRIu64 " %s: plain HTTP sent to a TLS port",
@@ -680,37 +670,59 @@ conn_shutdown(struct conn *c)
 }
 
 /*
- * libevent 2.1 reads at most 4096 bytes when a socket is readable
- * (EVBUFFER_MAX_READ), once per turn of the loop: a 16 KiB message took
- * five turns.  When that read came back full, read on here into space
- * reserved in the input buffer, up to CONN_READ_MORE bytes, so one
- * callback sees what the socket holds.  An end of stream is left for
- * libevent's next read to find (it is sticky); an error is not (reading
- * it clears it), so it is returned, 0 if none, for the caller to handle
- * as its event callback would once the bytes read before it are used.
- * Not for TLS, whose bytes must go through the SSL object.
+ * The read side of a socket bufferevent.  libevent 2.1's own read
+ * callback asks the kernel how much is readable (an FIONREAD ioctl)
+ * before every read, and then reads at most 4096 bytes
+ * (EVBUFFER_MAX_READ), one read per turn of the loop: a 16 KiB message
+ * took five turns and ten system calls.  conn_sock_new() points the
+ * bufferevent's read event (bev->ev_read, public in
+ * bufferevent_struct.h) at this callback instead, which reads into space
+ * reserved in the input buffer until the socket is drained or the
+ * bufferevent's max_single_read (CONN_READ_MORE, or one raw message) is
+ * reached: a 32-byte message costs one readv, a 16 KiB one usually one.
+ * Enabling and disabling EV_READ work as before, since they add and
+ * delete the same event.
+ *
+ * As libevent would: bytes go to the read callback, an end of stream or
+ * an error with nothing read disables reading and goes to the event
+ * callback.  An end of stream after bytes is left for the next call to
+ * find (it is sticky); an error is not (reading it clears it), so it is
+ * reported right after the read callback has used the bytes before it,
+ * unless that callback freed the bufferevent.
  */
-int
-conn_read_more(struct bufferevent *bev)
+static void
+conn_sock_readcb(evutil_socket_t fd, short what, void *arg)
 {
+	struct bufferevent	*bev = arg;
 	struct evbuffer		*in = bufferevent_get_input(bev);
 	struct evbuffer_iovec	 v[2];
 	struct iovec		 iov[2];
-	size_t			 total = 0, got;
-	ssize_t			 n;
-	int			 i, nv, fd, err = 0;
+	bufferevent_data_cb	 readcb;
+	bufferevent_event_cb	 eventcb;
+	void			*cbarg;
+	size_t			 total = 0, max, want, got;
+	ssize_t			 n = -1;
+	int			 i, nv, err = 0;
 
-	if (evbuffer_get_length(in) < CONN_READ_CAP || tls_is(bev))
-		return 0;
-	fd = bufferevent_getfd(bev);
+	if (!(what & EV_READ))
+		return;			/* no read timeouts are set */
+	max = (size_t)bufferevent_get_max_single_read(bev);
 	evbuffer_unfreeze(in, 0);	/* a socket bufferevent freezes its end */
-	while (total < CONN_READ_MORE) {
-		if ((nv = evbuffer_reserve_space(in, CONN_READ_CHUNK, v, 2)) <= 0)
+	while (total < max) {
+		want = max - total < CONN_READ_CHUNK ? max - total :
+		    CONN_READ_CHUNK;
+		if ((nv = evbuffer_reserve_space(in, (ev_ssize_t)want, v,
+		    2)) <= 0) {
+			err = ENOMEM;
 			break;
-		for (i = 0; i < nv; i++) {
-			iov[i].iov_base = v[i].iov_base;
-			iov[i].iov_len = v[i].iov_len;
 		}
+		for (i = 0, got = 0; i < nv && got < want; i++) {
+			iov[i].iov_base = v[i].iov_base;
+			iov[i].iov_len = v[i].iov_len < want - got ?
+			    v[i].iov_len : want - got;
+			got += iov[i].iov_len;
+		}
+		nv = i;
 		if ((n = readv(fd, iov, nv)) <= 0) {
 			if (n == -1 && errno != EAGAIN && errno != EINTR)
 				err = errno;
@@ -718,17 +730,77 @@ conn_read_more(struct bufferevent *bev)
 			break;
 		}
 		for (i = 0, got = (size_t)n; i < nv; i++) {
-			if (v[i].iov_len > got)
-				v[i].iov_len = got;
+			v[i].iov_len = iov[i].iov_len < got ? iov[i].iov_len :
+			    got;
 			got -= v[i].iov_len;
 		}
 		evbuffer_commit_space(in, v, nv > 1 && v[1].iov_len > 0 ? 2 : 1);
 		total += (size_t)n;
-		if ((size_t)n < CONN_READ_CHUNK)
+		if ((size_t)n < want)
 			break;		/* the socket is drained */
 	}
 	evbuffer_freeze(in, 0);
-	return err;
+
+	bufferevent_getcb(bev, &readcb, NULL, &eventcb, &cbarg);
+	if (total > 0) {
+		if (err == 0) {
+			if (readcb != NULL)
+				readcb(bev, cbarg);
+			return;
+		}
+		/* Keep bev while the read callback runs: it may free it. */
+		bufferevent_incref(bev);
+		if (readcb != NULL)
+			readcb(bev, cbarg);
+		/* bufferevent_free() clears the callbacks */
+		bufferevent_getcb(bev, NULL, NULL, &eventcb, &cbarg);
+		if (eventcb != NULL) {
+			bufferevent_disable(bev, EV_READ);
+			EVUTIL_SET_SOCKET_ERROR(err);
+			eventcb(bev, BEV_EVENT_READING | BEV_EVENT_ERROR,
+			    cbarg);
+		}
+		bufferevent_decref(bev);
+		return;
+	}
+	if (n == -1 && err == 0)
+		return;			/* nothing to read after all */
+	bufferevent_disable(bev, EV_READ);
+	if (eventcb == NULL)
+		return;
+	if (err != 0) {
+		EVUTIL_SET_SOCKET_ERROR(err);
+		eventcb(bev, BEV_EVENT_READING | BEV_EVENT_ERROR, cbarg);
+	} else
+		eventcb(bev, BEV_EVENT_READING | BEV_EVENT_EOF, cbarg);
+}
+
+/*
+ * A bufferevent for the plain socket fd, read by conn_sock_readcb() and
+ * written by conn_flush(): EV_WRITE starts disabled.  NULL if out of
+ * memory (fd is then still the caller's).
+ */
+struct bufferevent *
+conn_sock_new(struct event_base *base, int fd)
+{
+	struct bufferevent	*bev;
+
+	if ((bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE)) ==
+	    NULL)
+		return NULL;
+	bufferevent_disable(bev, EV_WRITE);
+	bufferevent_set_max_single_read(bev, CONN_READ_MORE);
+	/*
+	 * Not added yet (EV_READ starts disabled), so it can be reassigned.
+	 * The header is deprecated, so check that ev_read is where it was
+	 * (it holds fd and bev): if not, libevent's own reading stays.
+	 */
+	if (event_get_fd(&bev->ev_read) == fd &&
+	    event_get_callback_arg(&bev->ev_read) == bev &&
+	    !event_pending(&bev->ev_read, EV_READ, NULL))
+		event_assign(&bev->ev_read, base, fd, EV_READ | EV_PERSIST |
+		    EV_FINALIZE, conn_sock_readcb, bev);
+	return bev;
 }
 
 /*

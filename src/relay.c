@@ -648,21 +648,11 @@ relay_backend_readcb(struct bufferevent *bev, void *arg)
 {
 	struct conn	*c = arg;
 	struct evbuffer	*in = bufferevent_get_input(bev);
-	int		 err = 0;
 
-	if (c->c_state == CONN_OPEN && !c->c_bfinish) {
-		/* raw: one message per read, so no reading on */
-		if (c->c_backend->b_framing != FRAMING_RAW)
-			err = conn_read_more(bev);
+	if (c->c_state == CONN_OPEN && !c->c_bfinish)
 		relay_backend_read(c);
-	} else	/* finishing: what it still says has nowhere to go */
+	else	/* finishing: what it still says has nowhere to go */
 		evbuffer_drain(in, evbuffer_get_length(in));
-	if (err != 0 && c->c_bbev == bev) {
-		/* a reset found while reading on: as libevent would report it */
-		EVUTIL_SET_SOCKET_ERROR(err);
-		relay_backend_eventcb(bev, BEV_EVENT_READING | BEV_EVENT_ERROR, c);
-		return;
-	}
 	conn_check(c);
 }
 

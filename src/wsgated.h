@@ -29,9 +29,10 @@ struct evbuffer;
 struct evconnlistener;
 struct proxy_wait;
 
-#define CONN_READ_CAP	4096		/* libevent 2.1's EVBUFFER_MAX_READ */
-#define CONN_READ_CHUNK	65536
-#define CONN_READ_MORE	(256 * 1024)	/* per callback, on top of libevent's */
+/* conn_sock_readcb(): bytes per readv (a 64 KiB evbuffer chain with its
+   header), and at most per callback */
+#define CONN_READ_CHUNK	(65536 - 128)
+#define CONN_READ_MORE	(256 * 1024)
 #define PEER_LEN	(INET6_ADDRSTRLEN + 8)
 #define TARGET_LOG_LEN	128
 
@@ -229,7 +230,7 @@ void	 conn_client_done(struct conn *);
 void	 conn_backend_done(struct conn *);
 void	 conn_backend_finish(struct conn *);
 int	 conn_check(struct conn *);
-int	 conn_read_more(struct bufferevent *);
+struct bufferevent *conn_sock_new(struct event_base *, int);
 void	 conn_client_start(struct conn *, int);
 void	 conn_shutdown(struct conn *);
 
