@@ -73,7 +73,7 @@ struct we_conn {
 	int		 fd;
 	uint32_t	 events;	/* registered with epoll */
 	int		 upgraded;	/* 101 sent: frames from here on */
-	char		*req;		/* the upgrade request so far */
+	char		*req;		/* a request that came in pieces */
 	size_t		 req_len;
 	/* the frame being read */
 	uint8_t		 hdr[14];
@@ -423,25 +423,41 @@ we_frames(struct we_conn *c, const uint8_t *in, size_t len, uint8_t *out)
 	return o;
 }
 
+#define WE_ACCEPT_LEN	(4 * ((SHA_DIGEST_LENGTH + 2) / 3))
+
+/* Sec-WebSocket-Accept for key into accept (WE_ACCEPT_LEN + 1 bytes). */
+static int
+we_accept_key(const char *key, size_t key_len, char *accept)
+{
+	unsigned char	 md[SHA_DIGEST_LENGTH];
+	char		 src[128];
+
+	if (key_len == 0 || key_len + sizeof(WE_GUID) > sizeof(src))
+		return -1;
+	memcpy(src, key, key_len);
+	memcpy(src + key_len, WE_GUID, sizeof(WE_GUID) - 1);
+	SHA1((const unsigned char *)src, key_len + sizeof(WE_GUID) - 1, md);
+	EVP_EncodeBlock((unsigned char *)accept, md, SHA_DIGEST_LENGTH);
+	return 0;
+}
+
 /*
- * The upgrade request is whole (head bytes): answer it into obuf.
- * Returns the response's length, or 0 after writing a 400.
+ * The upgrade request's head (head bytes of req) is whole: answer it
+ * into obuf.  Returns the response's length, or 0 after writing a 400.
  */
 static size_t
-we_upgrade(struct we_conn *c, size_t head)
+we_upgrade(struct we_conn *c, const char *req, size_t head)
 {
 	static const char	 name[] = "sec-websocket-key:";
-	unsigned char		 md[SHA_DIGEST_LENGTH];
-	char			 src[128], accept[4 * ((SHA_DIGEST_LENGTH +
-				     2) / 3) + 1];
+	char			 accept[WE_ACCEPT_LEN + 1];
 	const char		*p, *end, *eol, *key = NULL;
 	size_t			 key_len = 0;
 	int			 n;
 
-	end = c->req + head;
-	if (strncmp(c->req, "GET ", 4) != 0)
+	end = req + head;
+	if (strncmp(req, "GET ", 4) != 0)
 		goto bad;
-	for (p = memchr(c->req, '\n', head); p != NULL && p + 1 < end;
+	for (p = memchr(req, '\n', head); p != NULL && p + 1 < end;
 	    p = eol) {
 		p++;
 		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
@@ -457,13 +473,8 @@ we_upgrade(struct we_conn *c, size_t head)
 				key_len--;
 		}
 	}
-	if (key == NULL || key_len == 0 ||
-	    key_len + sizeof(WE_GUID) > sizeof(src))
+	if (key == NULL || we_accept_key(key, key_len, accept) == -1)
 		goto bad;
-	memcpy(src, key, key_len);
-	memcpy(src + key_len, WE_GUID, sizeof(WE_GUID) - 1);
-	SHA1((const unsigned char *)src, key_len + sizeof(WE_GUID) - 1, md);
-	EVP_EncodeBlock((unsigned char *)accept, md, SHA_DIGEST_LENGTH);
 	n = snprintf((char *)obuf, WE_OBUF, "HTTP/1.1 101 Switching Protocols"
 	    "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
 	    "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
@@ -489,32 +500,41 @@ we_head_end(const char *buf, size_t len, size_t from)
 	return 0;
 }
 
-/* Returns -1 when the connection is to be closed. */
+/*
+ * Read the upgrade request and answer it.  A request that comes whole in
+ * its first read is parsed in the shared read buffer; only one that does
+ * not gets a buffer of its own.  Returns -1 when the connection is to be
+ * closed.
+ */
 static int
 we_read_request(struct we_conn *c)
 {
+	char	*buf;
 	ssize_t	 n;
 	size_t	 head, o;
 
-	if (c->req == NULL && (c->req = malloc(WE_REQ_MAX)) == NULL)
-		return -1;
-	n = read(c->fd, c->req + c->req_len, WE_REQ_MAX - c->req_len);
+	buf = c->req != NULL ? c->req : (char *)rbuf;
+	n = read(c->fd, buf + c->req_len, WE_REQ_MAX - c->req_len);
 	if (n == -1)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
 	if (n == 0)
 		return -1;
 	c->req_len += (size_t)n;
-	if ((head = we_head_end(c->req, c->req_len,
+	if ((head = we_head_end(buf, c->req_len,
 	    c->req_len - (size_t)n)) == 0) {
 		if (c->req_len == WE_REQ_MAX)
 			return -1;
+		if (c->req == NULL) {
+			if ((c->req = malloc(WE_REQ_MAX)) == NULL)
+				return -1;
+			memcpy(c->req, rbuf, c->req_len);
+		}
 		return 0;
 	}
-	if ((o = we_upgrade(c, head)) == 0)
+	if ((o = we_upgrade(c, buf, head)) == 0)
 		return 0;
 	/* frames the client sent right behind the request */
-	o += we_frames(c, (uint8_t *)c->req + head, c->req_len - head,
-	    obuf + o);
+	o += we_frames(c, (uint8_t *)buf + head, c->req_len - head, obuf + o);
 	free(c->req);
 	c->req = NULL;
 	c->upgraded = 1;
@@ -690,6 +710,11 @@ main(int argc, char *argv[])
 		we_log("out of memory");
 		return 1;
 	}
+	/*
+	 * OpenSSL 3 sets up its digests on first use, about a megabyte of
+	 * library pages: do it now, so it is not counted per connection.
+	 */
+	(void)we_accept_key("x", 1, (char *)obuf);
 	is_tcp = port != NULL;
 	if ((lfd = is_tcp ? we_listen_tcp(port) : we_listen_unix(path)) == -1)
 		return 1;
