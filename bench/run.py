@@ -782,7 +782,7 @@ def main():
 
     quick = args.quick
     reps = 1 if quick else 3
-    secs, warm = (1.0, 0.5) if quick else (5.0, 1.0)
+    secs, warm = (1.0, 0.5) if quick else (4.0, 1.0)
     only = set(x for x in args.only.split(",") if x)
     t_start = time.monotonic()
     info = machine()
