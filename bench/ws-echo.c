@@ -33,6 +33,7 @@
 
 #include <sys/types.h>
 #include <sys/epoll.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -70,6 +71,7 @@
 #define CLOSE_PROTOCOL	1002
 
 struct we_conn {
+	TAILQ_ENTRY(we_conn)	 entry;
 	int		 fd;
 	uint32_t	 events;	/* registered with epoll */
 	int		 upgraded;	/* 101 sent: frames from here on */
@@ -97,6 +99,7 @@ struct we_conn {
 	size_t		 out_cap;
 };
 
+static TAILQ_HEAD(, we_conn) conns = TAILQ_HEAD_INITIALIZER(conns);
 static int		 epfd = -1;
 static int		 is_tcp;
 static uint8_t		*rbuf;
@@ -150,6 +153,7 @@ we_set_events(struct we_conn *c, uint32_t ev)
 static void
 we_close(struct we_conn *c)
 {
+	TAILQ_REMOVE(&conns, c, entry);
 	close(c->fd);
 	free(c->req);
 	free(c->out);
@@ -610,6 +614,7 @@ we_accept(int lfd)
 		}
 		c->fd = fd;
 		c->events = EPOLLIN;
+		TAILQ_INSERT_TAIL(&conns, c, entry);
 		e.events = EPOLLIN;
 		e.data.ptr = c;
 		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &e) == -1) {
@@ -752,6 +757,10 @@ main(int argc, char *argv[])
 				we_readable(c);
 		}
 	}
+	while ((c = TAILQ_FIRST(&conns)) != NULL)
+		we_close(c);
+	free(rbuf);
+	free(obuf);
 	if (path != NULL)
 		unlink(path);
 	return 0;
