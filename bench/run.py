@@ -1030,6 +1030,22 @@ def print_report(results, extra, info, quick, reps, secs, warm):
                      "takes 2 descriptors in the gateway and the open-files "
                      "hard limit is 20,000." % w["idle10k_n"])
     notes += targets(results)
+    bound = []
+    for name, r in results.items():
+        if name.startswith("_"):
+            continue
+        for key, what in (("echo32", "32 B echo"), ("echo16k", "16 KiB echo"),
+                          ("connect", "handshakes")):
+            cli = [x.get("client_cpu") for x in r.get(key + "_runs") or []
+                   if x.get("ok") and x.get("client_cpu") is not None]
+            if cli and statistics.median(cli) >= 0.9:
+                bound.append("%s %s (%.0f%%)" % (
+                    name, what, statistics.median(cli) * 100))
+    if bound:
+        notes.append("wsbench used 90%% or more of CPU %s in: %s.  These "
+                     "rates are what one client core drives, so the "
+                     "server could do more; its CPU per message is the "
+                     "fairer comparison." % (CLIENT_CPU, ", ".join(bound)))
     for key in ("echo32", "echo16k"):
         cpu = w.get(key + "_server_cpu")
         if cpu is not None and w.get(key + "_rate"):
