@@ -57,8 +57,9 @@ PURE_OBJS	 = $(PURE_SRCS:.c=.o) $(CONF_SRCS:.c=.o)
 UNIT		 = utf8 ws framing http conf sni preamble deflate tickets
 UNIT_BINS	 = $(UNIT:%=tests/unit/check_%)
 BACKENDS	 = tests/backends/echo-backend
-# wsbench and the backend `make bench` puts behind the gateways (bench/).
-BENCH_BINS	 = bench/wsbench bench/bench-backend
+# wsbench, the backend `make bench` puts behind the gateways, and the
+# WebSocket echo server it runs alone and behind nginx (bench/).
+BENCH_BINS	 = bench/wsbench bench/bench-backend bench/ws-echo
 
 MAN		 = man/wsgated.8 man/wsgated.conf.5
 
@@ -96,7 +97,12 @@ bench/wsbench: bench/wsbench.c bench/pattern.h $(PURE_OBJS) | deps
 bench/bench-backend: bench/bench-backend.c bench/pattern.h | deps
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ bench/bench-backend.c
 
-# wsgated against websockify and websocketd (BENCH_QUICK=1: about a minute).
+bench/ws-echo: bench/ws-echo.c | deps
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ bench/ws-echo.c \
+	    $(shell $(PKG_CONFIG) --libs libcrypto)
+
+# wsgated against a direct WebSocket echo, nginx, websockify and
+# websocketd (BENCH_QUICK=1: about a minute).
 bench: $(PROG) $(BENCH_BINS)
 	$(PYTHON) bench/run.py
 

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""make bench: wsgated side by side with websockify and websocketd.
+"""make bench: wsgated side by side with a direct WebSocket echo, nginx,
+websockify and websocketd.
 
     /usr/bin/python3 bench/run.py [--quick] [--only NAME,...] [--json FILE]
     BENCH_QUICK=1 make bench          # about a minute instead of under ten
@@ -9,6 +10,10 @@ and wsbench to CPU 1 (taskset), driven by the same wsbench settings:
 
   wsgated      frame framing to bench-backend (C, epoll byte echo) on a
                Unix socket; one worker
+  direct       bench/ws-echo (C, epoll WebSocket echo, one thread) on TCP,
+               no backend hop: the upper bound for a gateway on this CPU
+  nginx        (Debian package nginx-light) one worker, proxying to ws-echo
+               on a Unix socket: one hop, like wsgated
   websockify   (Debian package) --unix-target to the same bench-backend
   websocketd   (Debian package) cat, line mode: text messages
   websocketd   --binary cat
@@ -23,8 +28,11 @@ connections on a freshly started server, divided by N.  wsgated also gets
 one-way flood bandwidth and a 1 vs 2 worker comparison (unpinned).
 
 websockify 0.10 serves connections with select() and fails past about 500,
-so its connection counts are capped (the table says so).  websockify and
-websocketd are installed with apt-get when missing and running as root.
+so its connection counts are capped (the table says so).  websockify,
+websocketd and nginx-light are installed with apt-get when missing and
+running as root (on a systemd machine Debian then also starts the
+packaged nginx service; make bench runs its own nginx beside it, with a
+configuration of its own in the temporary directory).
 Raw results go to --json FILE (default /tmp/wsgate-bench-TIME.json).
 On a machine other work is loading, the rates drop with the share of CPU 0
 the servers get (the report says how much others took); the server CPU
@@ -53,11 +61,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WSGATED = os.path.join(ROOT, "wsgated")
 WSBENCH = os.path.join(ROOT, "bench", "wsbench")
 BACKEND = os.path.join(ROOT, "bench", "bench-backend")
+WS_ECHO = os.path.join(ROOT, "bench", "ws-echo")
 
 SERVER_CPU = "0"
 CLIENT_CPU = "1"
 WEBSOCKIFY_CAP = 400        # select() gives out near 500 connections
 WSGATED_10K = 9900          # 2 fds per connection under a 20,000 fd limit
+# Debian package to install for each anchor's command, in order of choice.
+ANCHOR_PACKAGES = {"websockify": ("websockify",),
+                   "websocketd": ("websocketd",),
+                   "nginx": ("nginx-light", "nginx")}
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -232,6 +245,7 @@ def stop(proc, timeout=5.0):
 
 
 NICE = 0    # --nice: run servers and client at this niceness
+NGINX = None    # main() finds it
 
 
 def pinned(cpu, argv):
@@ -358,6 +372,105 @@ class WsgatedTLS(Wsgated):
                     % self.listen_extra())
         return subprocess.run([WSGATED, "-t", "-c", conf],
                               capture_output=True).returncode == 0
+
+
+class Direct(Setup):
+    """ws-echo alone on TCP: a WebSocket server with no backend hop."""
+    name = "direct"
+    path = "/"
+    wsbench_args = []
+    idle_sizes = (1000, WSGATED_10K)
+    server_cpu = SERVER_CPU
+    label = "direct: ws-echo (C epoll WebSocket echo, no backend hop)"
+
+    def start(self):
+        self.port = free_port()
+        p = self.spawn([WS_ECHO, "-p", str(self.port)], "ws-echo")
+        if not wait_port(self.port, p):
+            raise RuntimeError("ws-echo did not start")
+
+
+class Nginx(Setup):
+    """nginx, one worker, proxying WebSocket to ws-echo on a Unix socket.
+
+    Configured as an operator would for many WebSocket connections:
+    HTTP/1.1 to the backend with the Upgrade and Connection headers, no
+    access log, no proxy buffering, long proxy timeouts, and enough
+    worker_connections for 9,900 proxied connections (2 each, and nginx
+    starts dropping connections still in their handshake when fewer than
+    1/16 are free).  Everything else is nginx's default."""
+    name = "nginx"
+    path = "/"
+    wsbench_args = []
+    idle_sizes = (1000, WSGATED_10K)
+    server_cpu = SERVER_CPU
+    worker_connections = 32768
+
+    def __init__(self, tmp):
+        super().__init__(tmp)
+        v = "?"
+        try:
+            p = subprocess.run([NGINX, "-v"], capture_output=True,
+                               text=True, timeout=10)
+            v = (p.stderr + p.stdout).strip().split("/")[-1] or "?"
+        except (OSError, subprocess.SubprocessError):
+            pass
+        self.label = "nginx %s (1 worker; proxy to ws-echo, Unix socket)" % v
+
+    def config(self, prefix):
+        nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        return """daemon off;
+master_process on;
+worker_processes 1;
+worker_rlimit_nofile %(nofile)d;
+%(user)spid %(prefix)s/nginx.pid;
+error_log stderr warn;
+events {
+	worker_connections %(wc)d;
+}
+http {
+	access_log off;
+	client_body_temp_path %(prefix)s/body;
+	proxy_temp_path %(prefix)s/proxy;
+	fastcgi_temp_path %(prefix)s/fastcgi;
+	uwsgi_temp_path %(prefix)s/uwsgi;
+	scgi_temp_path %(prefix)s/scgi;
+	upstream ws_echo {
+		server unix:%(sock)s;
+	}
+	server {
+		listen 127.0.0.1:%(port)d;
+		location / {
+			proxy_pass http://ws_echo;
+			proxy_http_version 1.1;
+			proxy_set_header Upgrade $http_upgrade;
+			proxy_set_header Connection "upgrade";
+			proxy_buffering off;
+			proxy_read_timeout 1h;
+			proxy_send_timeout 1h;
+		}
+	}
+}
+""" % {"nofile": nofile, "prefix": prefix, "sock": self.sock,
+       "port": self.port, "wc": self.worker_connections,
+       # the worker must reach the socket in our 0700 directory
+       "user": "user root;\n" if os.geteuid() == 0 else ""}
+
+    def start(self):
+        self.sock = os.path.join(self.tmp, "ws-%d.sock" % time.monotonic_ns())
+        self.spawn([WS_ECHO, "-u", self.sock], "ws-echo")
+        if not wait_unix(self.sock):
+            raise RuntimeError("ws-echo did not start")
+        self.port = free_port()
+        prefix = tempfile.mkdtemp(prefix="nginx-", dir=self.tmp)
+        conf = os.path.join(prefix, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(self.config(prefix))
+        p = self.spawn([NGINX, "-p", prefix, "-c", conf, "-e", "stderr"],
+                       "nginx")
+        if not wait_port(self.port, p):
+            raise RuntimeError("nginx did not start (see %s)" %
+                               os.path.join(self.tmp, "nginx.log"))
 
 
 class Websockify(Setup):
@@ -598,21 +711,36 @@ def table(results, info, quick):
 
 # ---------------------------------------------------------------------------
 
+def which(cmd):
+    """cmd's path, looking in the sbin directories too (nginx)."""
+    return shutil.which(cmd) or shutil.which(cmd, path="/usr/sbin:/sbin")
+
+
 def ensure_anchors():
-    missing = [p for p in ("websockify", "websocketd") if not shutil.which(p)]
+    """Install the anchors' Debian packages that are missing; returns the
+    commands still missing."""
+    missing = [c for c in ANCHOR_PACKAGES if not which(c)]
     if not missing:
         return []
     if os.geteuid() != 0:
         log("not root: cannot install %s; skipping them" % " ".join(missing))
         return missing
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    log("installing %s with apt-get" % " ".join(missing))
-    cmd = ["apt-get", "install", "-y", "-q"] + missing
-    if subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL).returncode:
+
+    def install(pkgs):
+        log("installing %s with apt-get" % " ".join(pkgs))
+        return subprocess.run(["apt-get", "install", "-y", "-q"] + pkgs,
+                              env=env, stdout=subprocess.DEVNULL).returncode
+
+    if install([ANCHOR_PACKAGES[c][0] for c in missing]):
         subprocess.run(["apt-get", "update", "-q"], env=env,
                        stdout=subprocess.DEVNULL)
-        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL)
-    return [p for p in missing if not shutil.which(p)]
+        # one at a time, each with its alternatives
+        for c in missing:
+            for pkg in ANCHOR_PACKAGES[c]:
+                if install([pkg]) == 0:
+                    break
+    return [c for c in missing if not which(c)]
 
 
 def main():
@@ -620,8 +748,9 @@ def main():
     ap.add_argument("--quick", action="store_true",
                     default=os.environ.get("BENCH_QUICK", "") not in ("", "0"))
     ap.add_argument("--only", default=os.environ.get("BENCH_ONLY", ""),
-                    help="comma-separated setups: wsgated, websockify, "
-                    "websocketd, websocketd-binary, scaling")
+                    help="comma-separated setups: wsgated, wsgated-tls, "
+                    "direct, nginx, websockify, websocketd, "
+                    "websocketd-binary, scaling")
     ap.add_argument("--json", dest="json_out",
                     default=os.environ.get("BENCH_JSON", ""))
     ap.add_argument("--nice", type=int,
@@ -632,11 +761,11 @@ def main():
     global NICE
     NICE = args.nice
 
-    global WSGATED, WSBENCH, BACKEND
+    global WSGATED, WSBENCH, BACKEND, WS_ECHO, NGINX
     # not /tmp: test suites running meanwhile may clean it up
     tmp = tempfile.mkdtemp(prefix="wsgate-bench-", dir="/var/tmp")
     copies = []
-    for f in (WSGATED, WSBENCH, BACKEND):
+    for f in (WSGATED, WSBENCH, BACKEND, WS_ECHO):
         if not os.access(f, os.X_OK):
             sys.exit("bench: %s is not built (run make)" % f)
         with open(f, "rb") as fh:
@@ -645,7 +774,7 @@ def main():
                          "without SANITIZE=1 first" % f)
         copies.append(os.path.join(tmp, os.path.basename(f)))
         shutil.copy2(f, copies[-1])
-    WSGATED, WSBENCH, BACKEND = copies
+    WSGATED, WSBENCH, BACKEND, WS_ECHO = copies
     if (os.cpu_count() or 1) < 2:
         sys.exit("bench: needs 2 CPUs (server on 0, client on 1)")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -653,11 +782,12 @@ def main():
 
     quick = args.quick
     reps = 1 if quick else 3
-    secs, warm = (1.0, 0.5) if quick else (5.0, 1.0)
+    secs, warm = (1.0, 0.5) if quick else (4.0, 1.0)
     only = set(x for x in args.only.split(",") if x)
     t_start = time.monotonic()
     info = machine()
     missing = ensure_anchors()
+    NGINX = which("nginx")
 
     setups = [Wsgated(tmp)]
     tls = WsgatedTLS(tmp)
@@ -665,6 +795,9 @@ def main():
         setups.append(tls)
     else:
         log("this wsgated has no TLS: no wss:// row")
+    setups.append(Direct(tmp))
+    if "nginx" not in missing:
+        setups.append(Nginx(tmp))
     if "websockify" not in missing:
         setups.append(Websockify(tmp))
     if "websocketd" not in missing:
@@ -675,6 +808,7 @@ def main():
     extra = {}
 
     for s in setups:
+        t_setup = time.monotonic()
         r = results.setdefault(s.name, {"label": s.label})
         conns = 100 if s.conn_cap is None else min(100, s.conn_cap)
         log("%s: echo and connect" % s.name)
@@ -710,9 +844,9 @@ def main():
                     r["connect_rate"] = median_of(runs, "handshakes_per_sec")
         finally:
             s.stop()
-        if s.name.endswith("binary"):
-            continue
-        sizes = s.idle_sizes if not quick else s.idle_sizes[:1]
+        # websocketd --binary runs the same processes as line mode
+        sizes = () if s.name.endswith("binary") else \
+            s.idle_sizes if not quick else s.idle_sizes[:1]
         for key, n in zip(("idle1k", "idle10k"), sizes):
             if s.conn_cap is not None:
                 n = min(n, s.conn_cap)
@@ -725,6 +859,8 @@ def main():
             else:
                 r[key] = (median_of(runs, "rss_kib_per_conn"),
                           median_of(runs, "pss_kib_per_conn"))
+        r["seconds"] = round(time.monotonic() - t_setup)
+        log("%s: %d s" % (s.name, r["seconds"]))
 
     # wsgated only: flood bandwidth, and 1 vs 2 workers
     if not only or "wsgated" in only or "scaling" in only:
@@ -791,6 +927,40 @@ class FloodWsgated(Wsgated):
             raise RuntimeError("bench-backend did not start")
 
 
+# Issue 4's targets for wsgated against the anchors: (key, anchor, at
+# least wsgated/anchor).
+TARGETS = (("echo32_rate", "nginx", 1.3), ("echo32_rate", "direct", 0.6),
+           ("echo16k_mbs", "nginx", 3.0), ("echo16k_mbs", "direct", 0.5),
+           ("connect_rate", "nginx", 1.2))
+TARGET_NAMES = {"echo32_rate": "32 B msgs/s", "echo16k_mbs": "16 KiB MB/s",
+                "connect_rate": "handshakes/s"}
+
+
+def targets(results, quick):
+    """wsgated's figures as multiples of the anchors', against issue 4's
+    targets."""
+    w = results.get("wsgated", {})
+    parts = []
+    for key, anchor, goal in TARGETS:
+        a = results.get(anchor, {}).get(key)
+        if a and w.get(key):
+            ratio = w[key] / a
+            parts.append("%s %.2f× %s (target ≥ %.1f×: %s)" % (
+                TARGET_NAMES[key], ratio, anchor, goal,
+                "met" if ratio >= goal else "missed"))
+    rss = (w.get("idle10k") or (None,))[0]
+    if rss is not None:
+        parts.append("RSS per idle connection at %s %s (target ≤ 2 KiB: "
+                     "%s)" % (fmt_num(w.get("idle10k_n")), fmt_mem(rss),
+                              "met" if rss <= 2 else "missed"))
+    if not parts:
+        return []
+    return ["wsgated against the anchors, as issue 4 states its targets "
+            "(wsgated's figure over the anchor's%s): " % (
+                "; BENCH_QUICK's single 1 s runs are no verdict"
+                if quick else "") + "; ".join(parts) + "."]
+
+
 def print_report(results, extra, info, quick, reps, secs, warm):
     print()
     print("wsgate benchmark, %s%s" % (info["date_utc"],
@@ -832,21 +1002,51 @@ def print_report(results, extra, info, quick, reps, secs, warm):
                      "figure %d." % (WEBSOCKIFY_CAP, min(100, WEBSOCKIFY_CAP),
                                      results["websockify"].get("idle1k_n",
                                                                0)))
-    for key in ("idle1k", "idle10k"):
-        runs = w.get(key + "_runs") or []
-        split = [x.get("rss_kib_per_conn_by_process") for x in runs
-                 if x.get("ok")]
-        if split and len(split) == len(runs) and "wsgated" in split[0]:
-            notes.append("wsgated %s: of the RSS per idle connection, "
-                         "%.2f KiB is wsgated's and %.2f KiB bench-backend's." % (
-                             fmt_num(w.get(key + "_n")),
-                             statistics.median(x["wsgated"] for x in split),
-                             statistics.median(x.get("bench-backend", 0)
-                                               for x in split)))
+    if "direct" in results or "nginx" in results:
+        notes.append("direct: bench/ws-echo, a single-threaded epoll "
+                     "WebSocket echo server in C, answering wsbench itself "
+                     "with no backend hop (the upper bound a gateway can "
+                     "approach on this CPU).  nginx: one worker process "
+                     "proxying to the same ws-echo on a Unix socket (one "
+                     "hop, like wsgated), access log and proxy buffering "
+                     "off, %s worker_connections; master, worker and "
+                     "ws-echo pinned to CPU %s." % (
+                         fmt_num(Nginx.worker_connections), SERVER_CPU))
+    for name, gw, back in (("wsgated", "wsgated", "bench-backend"),
+                           ("nginx", "nginx", "ws-echo")):
+        r = results.get(name, {})
+        for key in ("idle1k", "idle10k"):
+            runs = r.get(key + "_runs") or []
+            split = [x.get("rss_kib_per_conn_by_process") for x in runs
+                     if x.get("ok")]
+            if split and len(split) == len(runs) and gw in split[0]:
+                notes.append("%s %s: of the RSS per idle connection, "
+                             "%.2f KiB is %s's and %.2f KiB %s's." % (
+                                 name, fmt_num(r.get(key + "_n")),
+                                 statistics.median(x[gw] for x in split), gw,
+                                 statistics.median(x.get(back, 0)
+                                                   for x in split), back))
     if w.get("idle10k_n"):
-        notes.append("wsgated's \"10k\" is %d connections: each takes 2 "
-                     "descriptors and the open-files hard limit is 20,000."
-                     % w["idle10k_n"])
+        notes.append("\"10k\" is %d connections: a proxied connection "
+                     "takes 2 descriptors in the gateway and the open-files "
+                     "hard limit is 20,000." % w["idle10k_n"])
+    notes += targets(results, quick)
+    bound = []
+    for name, r in results.items():
+        if name.startswith("_"):
+            continue
+        for key, what in (("echo32", "32 B echo"), ("echo16k", "16 KiB echo"),
+                          ("connect", "handshakes")):
+            cli = [x.get("client_cpu") for x in r.get(key + "_runs") or []
+                   if x.get("ok") and x.get("client_cpu") is not None]
+            if cli and statistics.median(cli) >= 0.9:
+                bound.append("%s %s (%.0f%%)" % (
+                    name, what, statistics.median(cli) * 100))
+    if bound:
+        notes.append("wsbench used 90%% or more of CPU %s in: %s.  These "
+                     "rates are what one client core drives, so the "
+                     "server could do more; its CPU per message is the "
+                     "fairer comparison." % (CLIENT_CPU, ", ".join(bound)))
     for key in ("echo32", "echo16k"):
         cpu = w.get(key + "_server_cpu")
         if cpu is not None and w.get(key + "_rate"):

@@ -8,13 +8,18 @@ import subprocess
 import threading
 import time
 
-from harness import GatewayTest, stop_process, tail, wait_unix
+from harness import (OP_BINARY, OP_CLOSE, OP_CONT, OP_PING, OP_PONG,
+                     OP_TEXT, GatewayTest, RawClient, free_port,
+                     stop_process, tail, upgrade_request, wait_port,
+                     wait_unix)
+from harness import build_frame as build
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 WSBENCH = os.environ.get("WSBENCH", os.path.join(ROOT, "bench", "wsbench"))
 BENCH_BACKEND = os.environ.get("BENCH_BACKEND",
                                os.path.join(ROOT, "bench", "bench-backend"))
+WS_ECHO = os.environ.get("WS_ECHO", os.path.join(ROOT, "bench", "ws-echo"))
 
 REC_HDR = 5
 
@@ -206,3 +211,90 @@ class Wsbench(GatewayTest):
                                     "-p", "other")
         self.assertRefused(rc, res, err, "failed")
         self.assertIn("400", res["error"])
+
+
+class WsEcho(GatewayTest):
+    """bench/ws-echo, make bench's direct anchor and nginx's backend:
+    wsbench's checked echo through it, and its answers to fragments,
+    control frames and protocol errors."""
+
+    def start_ws_echo(self, *args):
+        if not os.access(WS_ECHO, os.X_OK):
+            self.fail("%s is not built" % WS_ECHO)
+        log = open(self.path("ws-echo.log"), "wb")
+        self.addCleanup(log.close)
+        p = subprocess.Popen([WS_ECHO] + list(args), stdin=subprocess.DEVNULL,
+                             stdout=log, stderr=log)
+        self.addCleanup(stop_process, p, 3.0)
+        return p
+
+    def start_tcp(self):
+        port = free_port()
+        p = self.start_ws_echo("-p", str(port))
+        if not wait_port("127.0.0.1", port, 5.0, p):
+            self.fail("ws-echo did not start:\n%s"
+                      % tail(self.path("ws-echo.log")))
+        return port
+
+    def test_wsbench(self):
+        url = "ws://127.0.0.1:%d/" % self.start_tcp()
+        for args in (("-c", "4"), ("-c", "2", "-s", "100k", "--text"),
+                     ("-m", "connect", "-c", "4")):
+            with self.subTest(args=args):
+                argv = [WSBENCH, "--json", "-q", "-t", "0.5", "-w", "0.1"] + \
+                    list(args) + [url]
+                p = subprocess.run(argv, capture_output=True, text=True,
+                                   timeout=30)
+                self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+                res = json.loads(p.stdout.strip().splitlines()[-1])
+                self.assertTrue(res["ok"])
+                self.assertGreater(res["messages"], 0)
+
+    def test_frames(self):
+        port = self.start_tcp()
+        c = RawClient(port)
+        self.addCleanup(c.close)
+        c.handshake("/")
+        # a fragmented message with a ping between its fragments, sent a
+        # byte at a time: echoed fragment by fragment, the ping answered
+        c.send_slowly(build(OP_TEXT, b"frag", fin=False) +
+                      build(OP_PING, b"hi") +
+                      build(OP_CONT, b"ment", fin=False) +
+                      build(OP_CONT, b"!" * 300) +
+                      build(OP_PONG, b"dropped") +
+                      build(OP_BINARY, b"x" * 70000))
+        self.assertEqual(c.recv_frame(), (0, 0, OP_TEXT, b"frag"))
+        self.assertEqual(c.recv_frame(), (1, 0, OP_PONG, b"hi"))
+        self.assertEqual(c.recv_frame(), (0, 0, OP_CONT, b"ment"))
+        self.assertEqual(c.recv_frame(), (1, 0, OP_CONT, b"!" * 300))
+        self.assertEqual(c.recv_frame(), (1, 0, OP_BINARY, b"x" * 70000))
+        # close: echoed, then the server closes the TCP connection
+        c.send_close(1000, b"bye")
+        self.assertEqual(c.recv_frame(),
+                         (1, 0, OP_CLOSE, b"\x03\xe8bye"))
+        self.assertTrue(c.wait_closed())
+
+    def test_protocol_errors(self):
+        port = self.start_tcp()
+        for name, data in (
+                ("unmasked", build(OP_BINARY, b"abc", mask=False)),
+                ("reserved bit", build(OP_BINARY, b"abc", rsv=4)),
+                ("continuation outside a message", build(OP_CONT, b"a")),
+                ("data inside a message",
+                 build(OP_TEXT, b"a", fin=False) + build(OP_TEXT, b"b")),
+                ("long ping", build(OP_PING, b"p" * 126)),
+                ("fragmented ping", build(OP_PING, b"p", fin=False)),
+                ("unknown opcode", build(3, b""))):
+            with self.subTest(name=name):
+                c = RawClient(port)
+                self.addCleanup(c.close)
+                c.handshake("/")
+                c.send(data)
+                self.assertEqual(c.recv_close(), (1002, b""))
+                self.assertTrue(c.wait_closed())
+        # no Sec-WebSocket-Key
+        c = RawClient(port)
+        self.addCleanup(c.close)
+        c.send(upgrade_request("/", key=False))
+        self.assertEqual(c.read_response().status, 400)
+        self.assertTrue(c.wait_closed())
