@@ -150,13 +150,13 @@ conn_client_start(struct conn *c, int fd)
 		return;
 	}
 	if ((c->c_cmsg = evbuffer_new()) == NULL ||
-	    (c->c_bmsg = evbuffer_new()) == NULL ||
-	    (c->c_timer = evtimer_new(w->w_base, conn_timercb, c)) == NULL) {
+	    (c->c_bmsg = evbuffer_new()) == NULL) {
 		log_warnx("#%" PRIu64 " %s: out of memory", c->c_id, c->c_peer);
 		conn_client_done(c);
 		conn_check(c);
 		return;
 	}
+	evtimer_assign(&c->c_timer, w->w_base, conn_timercb, c);
 	bufferevent_setcb(c->c_cbev, conn_client_readcb, conn_client_writecb,
 	    conn_client_eventcb, c);
 	log_debug("#%" PRIu64 " %s: accepted", c->c_id, c->c_peer);
@@ -171,7 +171,7 @@ conn_timer_arm(struct conn *c, unsigned int ms)
 
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(c->c_timer, &tv);
+	evtimer_add(&c->c_timer, &tv);
 }
 
 /*
@@ -209,15 +209,11 @@ conn_set_state(struct conn *c, enum conn_state s)
 		conn_timer_arm(c, lim->handshake_timeout_ms);
 		break;
 	case CONN_OPEN:
-		evtimer_del(c->c_timer);
+		evtimer_del(&c->c_timer);	/* relay_start() sets it again */
 		break;
 	case CONN_CLOSING:
 	case CONN_DRAINING:
-		if (c->c_ping_ev != NULL)
-			event_del(c->c_ping_ev);
-		if (c->c_idle_ev != NULL)
-			event_del(c->c_idle_ev);
-		/* One close deadline for the whole way out. */
+		/* One close deadline for the whole way out (no more pings). */
 		if (old == CONN_HTTP || old == CONN_OPEN)
 			conn_timer_arm(c, lim->close_timeout_ms);
 		/*
@@ -547,6 +543,7 @@ conn_timercb(evutil_socket_t fd, short what, void *arg)
 		    "request timeout");
 		break;
 	case CONN_OPEN:
+		relay_timer(c);
 		break;
 	case CONN_CLOSING:
 	case CONN_DRAINING:
@@ -891,12 +888,8 @@ conn_free(struct conn *c)
 		bufferevent_free(c->c_cbev);
 	if (c->c_bbev != NULL)
 		bufferevent_free(c->c_bbev);
-	if (c->c_timer != NULL)
-		event_free(c->c_timer);
-	if (c->c_ping_ev != NULL)
-		event_free(c->c_ping_ev);
-	if (c->c_idle_ev != NULL)
-		event_free(c->c_idle_ev);
+	if (event_initialized(&c->c_timer))
+		evtimer_del(&c->c_timer);
 	if (c->c_cmsg != NULL)
 		evbuffer_free(c->c_cmsg);
 	if (c->c_bmsg != NULL)

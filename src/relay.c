@@ -28,8 +28,7 @@
 static void	relay_backend_readcb(struct bufferevent *, void *);
 static void	relay_backend_writecb(struct bufferevent *, void *);
 static void	relay_backend_eventcb(struct bufferevent *, short, void *);
-static void	relay_pingcb(evutil_socket_t, short, void *);
-static void	relay_idlecb(evutil_socket_t, short, void *);
+static void	relay_timer_arm(struct conn *);
 static void	relay_client_message(struct conn *, int);
 static void	relay_client_close(struct conn *, const struct ws_event *);
 static void	relay_touch(struct conn *);
@@ -65,7 +64,6 @@ relay_start(struct conn *c, const char *accept)
 {
 	const struct conf_limits *lim = &c->c_conf->c_limits;
 	const struct conf_backend *be = c->c_backend;
-	struct event_base *base = c->c_worker->w_base;
 	struct timeval	 tv;
 	char		 buf[768], ext[256];
 	size_t		 n, low;
@@ -100,30 +98,16 @@ relay_start(struct conn *c, const char *accept)
 		    lim->max_message_size < 65536 ?
 		    (size_t)lim->max_message_size : 65536);
 
-	if (lim->ping_interval_ms != 0) {
-		if ((c->c_ping_ev = event_new(base, -1, EV_PERSIST,
-		    relay_pingcb, c)) == NULL) {
-			conn_abort(c, "out of memory");
-			return;
-		}
-		relay_ms(&tv, lim->ping_interval_ms);
-		event_add(c->c_ping_ev, &tv);
-	}
-	if (lim->idle_timeout_ms != 0) {
-		if ((c->c_idle_ev = evtimer_new(base, relay_idlecb, c)) == NULL) {
-			conn_abort(c, "out of memory");
-			return;
-		}
-		relay_ms(&tv, lim->idle_timeout_ms);
-		evtimer_add(c->c_idle_ev, &tv);
-	}
 	relay_touch(c);
+	relay_ms(&tv, lim->ping_interval_ms);
+	timeradd(&c->c_last_msg, &tv, &c->c_ping_next);
 	log_info("#%" PRIu64 " %s: 101 %s subprotocol=%s backend=%s "
 	    "framing=%s%s", c->c_id, c->c_peer, c->c_target,
 	    c->c_subproto != NULL ? c->c_subproto : "-", be->b_path,
 	    framing_name(be->b_framing),
 	    c->c_pmd.p_on ? " compression=permessage-deflate" : "");
 	conn_set_state(c, CONN_OPEN);
+	relay_timer_arm(c);
 	bufferevent_enable(c->c_bbev, EV_READ);
 	bufferevent_enable(c->c_cbev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_input(c->c_cbev)) > 0)
@@ -704,51 +688,76 @@ relay_backend_eventcb(struct bufferevent *bev, short what, void *arg)
 }
 
 /*
- * Keepalive: ping every ping_interval_ms; a ping still unanswered at the
- * next tick drops the connection.
+ * The conn's timer while it is open: the next ping (ping_interval_ms
+ * after the last one) or the idle check (idle_timeout_ms after the last
+ * message), whichever comes first; none if both are off.
  */
 static void
-relay_pingcb(evutil_socket_t fd, short what, void *arg)
+relay_timer_arm(struct conn *c)
 {
-	struct conn	*c = arg;
+	const struct conf_limits *lim = &c->c_conf->c_limits;
+	struct timeval	 now, at, t;
+	int		 armed = 0;
 
-	(void)fd;
-	(void)what;
-	if (c->c_state != CONN_OPEN)
-		return;
-	if (c->c_ping_out) {
-		log_info("#%" PRIu64 " %s: no pong within ping_interval_ms,"
-		    " dropping", c->c_id, c->c_peer);
-		conn_abort(c, "ping timeout");
-		conn_check(c);
-		return;
+	if (lim->ping_interval_ms != 0) {
+		at = c->c_ping_next;
+		armed = 1;
 	}
-	relay_send_frame(c, WS_OP_PING, NULL, 0);
-	c->c_ping_out = 1;
-	conn_check(c);
-}
-
-/* No message either way for idle_timeout_ms: close 1001. */
-static void
-relay_idlecb(evutil_socket_t fd, short what, void *arg)
-{
-	struct conn	*c = arg;
-	struct timeval	 now, idle, left, lim;
-
-	(void)fd;
-	(void)what;
-	if (c->c_state != CONN_OPEN)
+	if (lim->idle_timeout_ms != 0) {
+		relay_ms(&t, lim->idle_timeout_ms);
+		timeradd(&c->c_last_msg, &t, &t);
+		if (!armed || timercmp(&t, &at, <))
+			at = t;
+		armed = 1;
+	}
+	if (!armed)
 		return;
 	event_base_gettimeofday_cached(c->c_worker->w_base, &now);
-	timersub(&now, &c->c_last_msg, &idle);
-	relay_ms(&lim, c->c_conf->c_limits.idle_timeout_ms);
-	if (timercmp(&idle, &lim, <)) {
-		timersub(&lim, &idle, &left);
-		evtimer_add(c->c_idle_ev, &left);
-		return;
+	if (timercmp(&at, &now, >))
+		timersub(&at, &now, &t);
+	else
+		timerclear(&t);
+	evtimer_add(&c->c_timer, &t);
+}
+
+/*
+ * The open conn's timer fired.  Keepalive: ping every ping_interval_ms;
+ * a ping still unanswered at the next tick drops the connection.  Idle:
+ * no message either way for idle_timeout_ms closes with 1001.
+ */
+void
+relay_timer(struct conn *c)
+{
+	const struct conf_limits *lim = &c->c_conf->c_limits;
+	struct timeval	 now, idle, t;
+
+	event_base_gettimeofday_cached(c->c_worker->w_base, &now);
+	if (lim->ping_interval_ms != 0 &&
+	    !timercmp(&now, &c->c_ping_next, <)) {
+		if (c->c_ping_out) {
+			log_info("#%" PRIu64 " %s: no pong within "
+			    "ping_interval_ms, dropping", c->c_id, c->c_peer);
+			conn_abort(c, "ping timeout");
+			return;
+		}
+		relay_send_frame(c, WS_OP_PING, NULL, 0);
+		c->c_ping_out = 1;
+		/* as an EV_PERSIST timer would: from when it was due */
+		relay_ms(&t, lim->ping_interval_ms);
+		timeradd(&c->c_ping_next, &t, &c->c_ping_next);
+		if (timercmp(&c->c_ping_next, &now, <))
+			timeradd(&now, &t, &c->c_ping_next);
 	}
-	log_info("#%" PRIu64 " %s: idle timeout", c->c_id, c->c_peer);
-	conn_ws_close(c, WS_CLOSE_GOING_AWAY, "idle timeout",
-	    strlen("idle timeout"), "gateway");
-	conn_check(c);
+	if (lim->idle_timeout_ms != 0) {
+		timersub(&now, &c->c_last_msg, &idle);
+		relay_ms(&t, lim->idle_timeout_ms);
+		if (!timercmp(&idle, &t, <)) {
+			log_info("#%" PRIu64 " %s: idle timeout", c->c_id,
+			    c->c_peer);
+			conn_ws_close(c, WS_CLOSE_GOING_AWAY, "idle timeout",
+			    strlen("idle timeout"), "gateway");
+			return;
+		}
+	}
+	relay_timer_arm(c);
 }

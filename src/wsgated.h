@@ -15,6 +15,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include <event2/event_struct.h>	/* struct event, embedded in struct conn */
+
 #include "conf.h"
 #include "deflate.h"
 #include "framing.h"
@@ -181,12 +183,15 @@ struct conn {
 	int			 c_inflating;	/* a compressed message is open */
 	struct evbuffer		*c_zmsg;	/* compressed message to send */
 
-	/* timers */
-	struct event		*c_timer;	/* handshake or close deadline */
-	struct event		*c_ping_ev;
-	struct event		*c_idle_ev;
-	int			 c_ping_out;	/* a ping awaits its pong */
+	/*
+	 * The one timer (event_assign()ed by conn_client_start()): the
+	 * handshake deadline, then, when open, the next ping or idle check
+	 * (relay_timer()), then the close deadline.
+	 */
+	struct event		 c_timer;
+	struct timeval		 c_ping_next;	/* open: when the next ping is due */
 	struct timeval		 c_last_msg;	/* for idle_timeout_ms */
+	int			 c_ping_out;	/* a ping awaits its pong */
 
 	/* close handshake */
 	int			 c_close_sent;
@@ -246,6 +251,7 @@ int	 backend_connect(struct conn *, int *, const char **);
 
 /* relay.c */
 void	 relay_start(struct conn *, const char *);
+void	 relay_timer(struct conn *);
 void	 relay_client_read(struct conn *);
 void	 relay_backend_read(struct conn *);
 void	 relay_client_drained(struct conn *);
