@@ -329,7 +329,6 @@ conn_http_read(struct conn *c)
 	c->c_route = hs.h_route;
 	c->c_backend = hs.h_backend;
 	c->c_subproto = hs.h_subprotocol;
-	c->c_pmd = hs.h_pmd;
 	c->c_mroute = metrics_route(c->c_worker->w_metrics,
 	    c->c_route->r_path);
 
@@ -355,7 +354,7 @@ conn_http_read(struct conn *c)
 	c->c_status = 101;
 	if (c->c_mroute != NULL)
 		metrics_add(&c->c_mroute->mr_opened, 1);
-	relay_start(c, hs.h_accept);
+	relay_start(c, hs.h_accept, &hs.h_pmd);
 }
 
 static void
@@ -894,10 +893,13 @@ conn_free(struct conn *c)
 		evbuffer_free(c->c_cmsg);
 	if (c->c_bmsg != NULL)
 		evbuffer_free(c->c_bmsg);
-	if (c->c_zmsg != NULL)
-		evbuffer_free(c->c_zmsg);
-	dfl_inflate_free(&c->c_inflate);
-	dfl_deflate_free(&c->c_deflate);
+	if (c->c_pmd != NULL) {
+		if (c->c_pmd->z_msg != NULL)
+			evbuffer_free(c->c_pmd->z_msg);
+		dfl_inflate_free(&c->c_pmd->z_inflate);
+		dfl_deflate_free(&c->c_pmd->z_deflate);
+		free(c->c_pmd);
+	}
 	TAILQ_REMOVE(&w->w_conns, c, c_entry);
 	w->w_nconns--;
 	atomic_fetch_sub(&w->w_gate->g_nconns, 1);

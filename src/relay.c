@@ -15,6 +15,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -60,31 +61,39 @@ relay_ms(struct timeval *tv, unsigned int ms)
  * (including any frames that came pipelined behind the request).
  */
 void
-relay_start(struct conn *c, const char *accept)
+relay_start(struct conn *c, const char *accept, const struct dfl_params *agreed)
 {
 	const struct conf_limits *lim = &c->c_conf->c_limits;
 	const struct conf_backend *be = c->c_backend;
+	struct dfl_params pmd = *agreed;
 	struct timeval	 tv;
 	char		 buf[768], ext[256];
 	size_t		 n, low;
 
 	/* (an answer that does not fit would be no agreement) */
-	if ((n = http_pmd_response(ext, sizeof(ext), &c->c_pmd)) == 0)
-		c->c_pmd.p_on = 0;
+	if ((n = http_pmd_response(ext, sizeof(ext), &pmd)) == 0)
+		pmd.p_on = 0;
+	if (pmd.p_on && (c->c_pmd = calloc(1, sizeof(*c->c_pmd))) == NULL) {
+		/* declining the extension is an answer too */
+		log_warn("#%" PRIu64 " %s: permessage-deflate", c->c_id,
+		    c->c_peer);
+		pmd.p_on = 0;
+		n = 0;
+	}
 	n = http_upgrade_response(buf, sizeof(buf), accept, c->c_subproto,
 	    n > 0 ? ext : NULL);
 	evbuffer_add(bufferevent_get_output(c->c_cbev), buf, n);
 
 	ws_decoder_init(&c->c_wsdec, 1, lim->max_message_size);
-	if (c->c_pmd.p_on) {
+	if (c->c_pmd != NULL) {
 		/* zlib streams come with the first compressed message */
 		c->c_wsdec.d_rsv_allowed = WS_RSV1;
 		c->c_wsdec.d_max_transformed =
 		    dfl_bound(lim->max_message_size);
-		dfl_inflate_init(&c->c_inflate, c->c_pmd.p_client_bits,
-		    c->c_pmd.p_client_no_context, lim->max_message_size);
-		dfl_deflate_init(&c->c_deflate, c->c_pmd.p_server_bits,
-		    c->c_pmd.p_server_no_context, lim->compression_level);
+		dfl_inflate_init(&c->c_pmd->z_inflate, pmd.p_client_bits,
+		    pmd.p_client_no_context, lim->max_message_size);
+		dfl_deflate_init(&c->c_pmd->z_deflate, pmd.p_server_bits,
+		    pmd.p_server_no_context, lim->compression_level);
 	}
 	framing_decoder_init(&c->c_fdec, be->b_framing, be->b_message_type,
 	    lim->max_message_size);
@@ -105,7 +114,7 @@ relay_start(struct conn *c, const char *accept)
 	    "framing=%s%s", c->c_id, c->c_peer, c->c_target,
 	    c->c_subproto != NULL ? c->c_subproto : "-", be->b_path,
 	    framing_name(be->b_framing),
-	    c->c_pmd.p_on ? " compression=permessage-deflate" : "");
+	    c->c_pmd != NULL ? " compression=permessage-deflate" : "");
 	conn_set_state(c, CONN_OPEN);
 	relay_timer_arm(c);
 	bufferevent_enable(c->c_bbev, EV_READ);
@@ -151,24 +160,25 @@ relay_send_message(struct conn *c, int opcode, struct evbuffer *msg)
 		return;
 	}
 	out = bufferevent_get_output(c->c_cbev);
-	if (c->c_pmd.p_on &&
+	if (c->c_pmd != NULL &&
 	    len >= c->c_conf->c_limits.compression_min_size) {
 		if (relay_deflate(c, msg, zbuf, &zn) == -1) {
 			/* the stream is lost with the message: give up */
 			evbuffer_drain(msg, evbuffer_get_length(msg));
-			if (c->c_zmsg != NULL)
-				evbuffer_drain(c->c_zmsg,
-				    evbuffer_get_length(c->c_zmsg));
+			if (c->c_pmd->z_msg != NULL)
+				evbuffer_drain(c->c_pmd->z_msg,
+				    evbuffer_get_length(c->c_pmd->z_msg));
 			conn_ws_close(c, WS_CLOSE_INTERNAL, "out of memory",
 			    strlen("out of memory"), "gateway");
 			return;
 		}
-		more = c->c_zmsg != NULL ? evbuffer_get_length(c->c_zmsg) : 0;
+		more = c->c_pmd->z_msg != NULL ?
+		    evbuffer_get_length(c->c_pmd->z_msg) : 0;
 		n = ws_encode_header(hdr, 1, opcode, WS_RSV1, zn + more, NULL);
 		evbuffer_add(out, hdr, n);
 		evbuffer_add(out, zbuf, zn);
 		if (more > 0)
-			evbuffer_add_buffer(out, c->c_zmsg);
+			evbuffer_add_buffer(out, c->c_pmd->z_msg);
 	} else {
 		n = ws_encode_header(hdr, 1, opcode, 0, len, NULL);
 		evbuffer_add(out, hdr, n);
@@ -321,21 +331,22 @@ static int
 relay_inflate(struct conn *c, const uint8_t *in, size_t len, int text,
     int end)
 {
+	struct conn_pmd	*z = c->c_pmd;
 	uint8_t		 buf[RELAY_ZCHUNK];
 	size_t		 used;
 	ssize_t		 n;
 
-	if (!c->c_inflating) {
-		if (dfl_inflate_start(&c->c_inflate) != 0)
+	if (!z->z_inflating) {
+		if (dfl_inflate_start(&z->z_inflate) != 0)
 			return WS_ERR_NOMEM;
-		utf8_init(&c->c_zutf8);
-		c->c_inflating = 1;
+		utf8_init(&z->z_utf8);
+		z->z_inflating = 1;
 	}
 	for (;;) {
 		if (end)
-			n = dfl_inflate_end(&c->c_inflate, buf, sizeof(buf));
+			n = dfl_inflate_end(&z->z_inflate, buf, sizeof(buf));
 		else {
-			n = dfl_inflate(&c->c_inflate, in, len, &used, buf,
+			n = dfl_inflate(&z->z_inflate, in, len, &used, buf,
 			    sizeof(buf));
 			in += used;
 			len -= used;
@@ -344,7 +355,7 @@ relay_inflate(struct conn *c, const uint8_t *in, size_t len, int text,
 			return n == DFL_ERR_TOO_BIG ? WS_ERR_TOO_BIG :
 			    n == DFL_ERR_MEM ? WS_ERR_NOMEM : WS_ERR_INFLATE;
 		if (n > 0) {
-			if (text && utf8_feed(&c->c_zutf8, buf, (size_t)n,
+			if (text && utf8_feed(&z->z_utf8, buf, (size_t)n,
 			    NULL) == UTF8_INVALID)
 				return WS_ERR_UTF8;
 			if (evbuffer_add(c->c_cmsg, buf, (size_t)n) == -1)
@@ -354,8 +365,8 @@ relay_inflate(struct conn *c, const uint8_t *in, size_t len, int text,
 			break;
 	}
 	if (end) {
-		c->c_inflating = 0;
-		if (text && !utf8_complete(&c->c_zutf8))
+		z->z_inflating = 0;
+		if (text && !utf8_complete(&z->z_utf8))
 			return WS_ERR_UTF8;
 	}
 	return 0;
@@ -364,13 +375,14 @@ relay_inflate(struct conn *c, const uint8_t *in, size_t len, int text,
 /*
  * Compress msg, emptying it and reading its chains in place.  The output
  * fills zbuf (RELAY_ZCHUNK bytes; *zn used) and, for a message that
- * compresses to more than that, goes on in c_zmsg.  -1 if zlib cannot
+ * compresses to more than that, goes on in z_msg.  -1 if zlib cannot
  * allocate its stream.
  */
 static int
 relay_deflate(struct conn *c, struct evbuffer *msg, uint8_t *zbuf,
     size_t *zn)
 {
+	struct conn_pmd		*z = c->c_pmd;
 	struct evbuffer_iovec	 in[8];
 	const uint8_t		*p;
 	size_t			 left, used, done;
@@ -378,7 +390,7 @@ relay_deflate(struct conn *c, struct evbuffer *msg, uint8_t *zbuf,
 	int			 i, k;
 
 	*zn = 0;
-	if (dfl_deflate_start(&c->c_deflate) != 0)
+	if (dfl_deflate_start(&z->z_deflate) != 0)
 		return -1;
 	while (evbuffer_get_length(msg) > 0) {
 		if ((k = evbuffer_peek(msg, -1, NULL, in, 8)) > 8)
@@ -404,38 +416,39 @@ relay_deflate(struct conn *c, struct evbuffer *msg, uint8_t *zbuf,
 
 /*
  * One step of relay_deflate(): in[0..len) (or, with in NULL, the end of
- * the message) into zbuf while it has room, then into c_zmsg.  Returns
+ * the message) into zbuf while it has room, then into z_msg.  Returns
  * the bytes it wrote, or -1.
  */
 static ssize_t
 relay_zrun(struct conn *c, uint8_t *zbuf, size_t *zn, const uint8_t *in,
     size_t len, size_t *used)
 {
+	struct conn_pmd		*z = c->c_pmd;
 	struct evbuffer_iovec	 v;
 	ssize_t			 n;
 
 	if (used != NULL)
 		*used = 0;
 	if (RELAY_ZCHUNK - *zn >= DFL_MIN_OUT) {
-		n = in != NULL ? dfl_deflate(&c->c_deflate, in, len, used,
+		n = in != NULL ? dfl_deflate(&z->z_deflate, in, len, used,
 		    zbuf + *zn, RELAY_ZCHUNK - *zn) :
-		    dfl_deflate_end(&c->c_deflate, zbuf + *zn,
+		    dfl_deflate_end(&z->z_deflate, zbuf + *zn,
 		    RELAY_ZCHUNK - *zn);
 		if (n > 0)
 			*zn += (size_t)n;
 		return n < 0 ? -1 : n;
 	}
-	if (c->c_zmsg == NULL && (c->c_zmsg = evbuffer_new()) == NULL)
+	if (z->z_msg == NULL && (z->z_msg = evbuffer_new()) == NULL)
 		return -1;
-	if (evbuffer_reserve_space(c->c_zmsg, RELAY_ZCHUNK, &v, 1) < 1)
+	if (evbuffer_reserve_space(z->z_msg, RELAY_ZCHUNK, &v, 1) < 1)
 		return -1;
-	n = in != NULL ? dfl_deflate(&c->c_deflate, in, len, used,
+	n = in != NULL ? dfl_deflate(&z->z_deflate, in, len, used,
 	    v.iov_base, v.iov_len) :
-	    dfl_deflate_end(&c->c_deflate, v.iov_base, v.iov_len);
+	    dfl_deflate_end(&z->z_deflate, v.iov_base, v.iov_len);
 	if (n < 0)
 		return -1;
 	v.iov_len = (size_t)n;
-	evbuffer_commit_space(c->c_zmsg, &v, 1);
+	evbuffer_commit_space(z->z_msg, &v, 1);
 	return n;
 }
 

@@ -123,6 +123,18 @@ enum conn_state {
 };
 
 /*
+ * A connection's permessage-deflate state: allocated by relay_start()
+ * only if the handshake agreed the extension, freed by conn_free().
+ */
+struct conn_pmd {
+	struct dfl_inflate	 z_inflate;	/* client messages */
+	struct dfl_deflate	 z_deflate;	/* backend messages */
+	struct utf8_state	 z_utf8;	/* inflated text, checked */
+	int			 z_inflating;	/* a compressed message is open */
+	struct evbuffer		*z_msg;		/* compressed message to send */
+};
+
+/*
  * One client connection and its backend.  It owns both bufferevents (each
  * side's is NULL once that side is finished), its codec states by value,
  * the two reassembly buffers, its timers and a reference to the config
@@ -175,13 +187,7 @@ struct conn {
 	struct evbuffer		*c_bmsg;	/* backend message being read */
 	int			 c_wsdead;	/* decoder failed: discard input */
 
-	/* permessage-deflate, if the handshake agreed it (c_pmd.p_on) */
-	struct dfl_params	 c_pmd;
-	struct dfl_inflate	 c_inflate;	/* client messages */
-	struct dfl_deflate	 c_deflate;	/* backend messages */
-	struct utf8_state	 c_zutf8;	/* inflated text, checked */
-	int			 c_inflating;	/* a compressed message is open */
-	struct evbuffer		*c_zmsg;	/* compressed message to send */
+	struct conn_pmd		*c_pmd;		/* permessage-deflate, or NULL */
 
 	/*
 	 * The one timer (event_assign()ed by conn_client_start()): the
@@ -250,7 +256,7 @@ void	 proxy_forwarded(struct conn *, const struct http_request *);
 int	 backend_connect(struct conn *, int *, const char **);
 
 /* relay.c */
-void	 relay_start(struct conn *, const char *);
+void	 relay_start(struct conn *, const char *, const struct dfl_params *);
 void	 relay_timer(struct conn *);
 void	 relay_client_read(struct conn *);
 void	 relay_backend_read(struct conn *);
