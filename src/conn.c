@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,7 @@ static int	conn_tls_event(struct conn *, short *);
 static void	conn_tls_plain(struct conn *);
 static void	conn_free(struct conn *);
 static void	conn_peer_name(char *, size_t, const struct sockaddr *, int);
+static void	conn_target(struct conn *, const char *, size_t);
 
 static const char *const conn_state_names[] = {
 	"http", "open", "closing", "draining"
@@ -254,6 +256,45 @@ conn_client_flushed(struct conn *c)
 }
 
 /*
+ * The close reason for the access line, at most CONN_REASON_LEN - 1
+ * bytes: a format of ours, or (conn_reason_peer()) peer bytes made
+ * printable.  Its buffer is allocated the first time, so a conn pays
+ * for it only once it is closing; without memory the line says "".
+ */
+void
+conn_reason(struct conn *c, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (c->c_close_reason == NULL &&
+	    (c->c_close_reason = malloc(CONN_REASON_LEN)) == NULL)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(c->c_close_reason, CONN_REASON_LEN, fmt, ap);
+	va_end(ap);
+}
+
+void
+conn_reason_peer(struct conn *c, const void *s, size_t len)
+{
+	if (c->c_close_reason == NULL &&
+	    (c->c_close_reason = malloc(CONN_REASON_LEN)) == NULL)
+		return;
+	log_printable(c->c_close_reason, CONN_REASON_LEN, s, len);
+}
+
+/* The request-target for the log lines, printable, in a string its size. */
+static void
+conn_target(struct conn *c, const char *s, size_t len)
+{
+	char	 buf[TARGET_LOG_LEN];
+
+	log_printable(buf, sizeof(buf), s, len);
+	free(c->c_target);
+	c->c_target = strdup(buf);	/* NULL: the lines say "" */
+}
+
+/*
  * Refuse the upgrade: a short plain-text answer with Connection: close,
  * then drain and close.  Input after the request head is never read as
  * another request.
@@ -267,10 +308,10 @@ conn_refuse(struct conn *c, int status, const char *reason,
 
 	c->c_status = status;
 	metrics_handshake_failure(c->c_worker->w_metrics, status);
-	snprintf(c->c_close_reason, sizeof(c->c_close_reason), "%s", reason);
+	conn_reason(c, "%s", reason);
 	log_info("#%" PRIu64 " %s: %d %s: %s%s%s", c->c_id, c->c_peer, status,
-	    http_status_text(status), reason, c->c_target[0] ? " " : "",
-	    c->c_target);
+	    http_status_text(status), reason, CONN_TARGET(c)[0] ? " " : "",
+	    CONN_TARGET(c));
 	if (c->c_cbev == NULL)
 		return;
 	n = http_error_response(buf, sizeof(buf), status, extra,
@@ -312,8 +353,7 @@ conn_http_read(struct conn *c)
 		conn_refuse(c, status, "malformed request", NULL, NULL);
 		return;
 	}
-	log_printable(c->c_target, sizeof(c->c_target), req.target,
-	    req.target_len);
+	conn_target(c, req.target, req.target_len);
 	proxy_forwarded(c, &req);	/* X-Forwarded-For, if trusted */
 	if (metrics_http(c, &req))	/* the status paths */
 		return;
@@ -351,6 +391,8 @@ conn_http_read(struct conn *c)
 		return;
 	}
 	evbuffer_drain(in, end);	/* pipelined frames stay */
+	free(c->c_origin);		/* the preamble was its last use */
+	c->c_origin = NULL;
 	c->c_status = 101;
 	if (c->c_mroute != NULL)
 		metrics_add(&c->c_mroute->mr_opened, 1);
@@ -425,14 +467,12 @@ conn_client_eventcb(struct bufferevent *bev, short what, void *arg)
 			    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 		if (c->c_close_by[0] == '\0') {
 			c->c_close_by = "client";
-			snprintf(c->c_close_reason, sizeof(c->c_close_reason),
-			    "connection error");
+			conn_reason(c, "connection error");
 		}
 	} else if (what & BEV_EVENT_EOF) {
 		if (c->c_state == CONN_HTTP || c->c_state == CONN_OPEN) {
 			c->c_close_by = "client";
-			snprintf(c->c_close_reason, sizeof(c->c_close_reason),
-			    "%s", c->c_state == CONN_HTTP ?
+			conn_reason(c, "%s", c->c_state == CONN_HTTP ?
 			    "closed during handshake" :
 			    "closed without a close frame");
 		}
@@ -481,8 +521,7 @@ conn_tls_event(struct conn *c, short *what)
 		    handshaking ? "handshake failed" : "error", why);
 	if (c->c_close_by[0] == '\0') {
 		c->c_close_by = "client";
-		snprintf(c->c_close_reason, sizeof(c->c_close_reason),
-		    "TLS %s", handshaking ? "handshake failed" : "error");
+		conn_reason(c, "TLS %s", handshaking ? "handshake failed" : "error");
 	}
 	conn_client_done(c);
 	return 1;
@@ -508,8 +547,7 @@ conn_tls_plain(struct conn *c)
 			close(fd);
 		log_info("#%" PRIu64 " %s: plain HTTP sent to a TLS port",
 		    c->c_id, c->c_peer);
-		snprintf(c->c_close_reason, sizeof(c->c_close_reason),
-		    "plain HTTP sent to a TLS port");
+		conn_reason(c, "plain HTTP sent to a TLS port");
 		conn_client_done(c);
 		return;
 	}
@@ -572,9 +610,8 @@ conn_ws_close(struct conn *c, uint16_t code, const char *reason,
 	c->c_close_code = code;
 	if (c->c_close_by[0] == '\0')
 		c->c_close_by = by;
-	if (c->c_close_reason[0] == '\0' && reason != NULL)
-		log_printable(c->c_close_reason, sizeof(c->c_close_reason),
-		    reason, reason_len);
+	if (CONN_REASON(c)[0] == '\0' && reason != NULL)
+		conn_reason_peer(c, reason, reason_len);
 	if (c->c_cbev != NULL) {
 		n = ws_close_payload(payload, code, reason, reason_len);
 		relay_send_frame(c, WS_OP_CLOSE, payload, n);
@@ -595,7 +632,7 @@ conn_abort(struct conn *c, const char *reason)
 	if (reason != NULL) {
 		if (c->c_close_by[0] == '\0')
 			c->c_close_by = "gateway";
-		snprintf(c->c_close_reason, sizeof(c->c_close_reason), "%s",
+		conn_reason(c, "%s",
 		    reason);
 	}
 	conn_client_done(c);
@@ -651,8 +688,7 @@ conn_shutdown(struct conn *c)
 	switch (c->c_state) {
 	case CONN_HTTP:
 		c->c_close_by = "gateway";
-		snprintf(c->c_close_reason, sizeof(c->c_close_reason),
-		    "shutting down");
+		conn_reason(c, "shutting down");
 		conn_client_done(c);
 		break;
 	case CONN_OPEN:
@@ -872,16 +908,16 @@ conn_free(struct conn *c)
 		    " msgs_in=%" PRIu64 " bytes_in=%" PRIu64
 		    " msgs_out=%" PRIu64 " bytes_out=%" PRIu64
 		    " close=%u by=%s reason=\"%s\"",
-		    c->c_id, c->c_peer, c->c_route->r_path, c->c_target,
+		    c->c_id, c->c_peer, c->c_route->r_path, CONN_TARGET(c),
 		    c->c_subproto != NULL ? c->c_subproto : "-",
 		    c->c_backend->b_path, (long)d.tv_sec,
 		    (long)d.tv_usec / 1000, c->c_msgs_in, c->c_bytes_in,
 		    c->c_msgs_out, c->c_bytes_out, code,
-		    c->c_close_by[0] ? c->c_close_by : "-", c->c_close_reason);
+		    c->c_close_by[0] ? c->c_close_by : "-", CONN_REASON(c));
 	} else
 		log_debug("#%" PRIu64 " %s: closed status=%d duration=%ld.%03lds"
 		    " reason=\"%s\"", c->c_id, c->c_peer, c->c_status,
-		    (long)d.tv_sec, (long)d.tv_usec / 1000, c->c_close_reason);
+		    (long)d.tv_sec, (long)d.tv_usec / 1000, CONN_REASON(c));
 
 	if (c->c_cbev != NULL)
 		bufferevent_free(c->c_cbev);
@@ -903,6 +939,9 @@ conn_free(struct conn *c)
 	TAILQ_REMOVE(&w->w_conns, c, c_entry);
 	w->w_nconns--;
 	atomic_fetch_sub(&w->w_gate->g_nconns, 1);
+	free(c->c_target);
+	free(c->c_close_reason);
+	free(c->c_origin);
 	conf_unref(c->c_conf);
 	free(c);
 	worker_conn_gone(w);

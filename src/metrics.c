@@ -479,8 +479,7 @@ metrics_answer(struct conn *c, int status, const char *ctype,
 	size_t		 len = b != NULL ? evbuffer_get_length(b) : 0;
 
 	c->c_status = status;
-	snprintf(c->c_close_reason, sizeof(c->c_close_reason),
-	    "status request");
+	conn_reason(c, "status request");
 	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: %s\r\n"
 	    "Content-Length: %zu\r\n"
@@ -522,7 +521,7 @@ metrics_http(struct conn *c, const struct http_request *req)
 		status = 403;
 		text = "forbidden\n";
 		log_info("#%" PRIu64 " %s: 403 status request from outside "
-		    "allow: %s", c->c_id, c->c_peer, c->c_target);
+		    "allow: %s", c->c_id, c->c_peer, CONN_TARGET(c));
 	} else if (!head && (req->method_len != 3 ||
 	    memcmp(req->method, "GET", 3) != 0)) {
 		status = 405;
@@ -545,7 +544,7 @@ metrics_http(struct conn *c, const struct http_request *req)
 	if (text != NULL)
 		evbuffer_add(b, text, strlen(text));
 	log_debug("#%" PRIu64 " %s: %d status request %s", c->c_id,
-	    c->c_peer, status, c->c_target);
+	    c->c_peer, status, CONN_TARGET(c));
 	metrics_answer(c, status, text == NULL ? METRICS_CTYPE :
 	    "text/plain; charset=utf-8", b, head);
 	evbuffer_free(b);

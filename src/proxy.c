@@ -120,7 +120,7 @@ proxy_drop(struct conn *c, const char *why)
 		log_info("#%" PRIu64 " %s: %s, dropping", c->c_id, c->c_peer,
 		    why);
 	c->c_close_by = "client";
-	snprintf(c->c_close_reason, sizeof(c->c_close_reason), "%s", why);
+	conn_reason(c, "%s", why);
 	proxy_cancel(c, 1);
 	conn_check(c);
 }
@@ -179,9 +179,12 @@ proxy_readcb(evutil_socket_t fd, short what, void *arg)
 		return;			/* more to come */
 
 	if (!pp.pp_local) {
-		c->c_proxied = 1;
-		c->c_psrc = pp.pp_src;
-		c->c_pdst = pp.pp_dst;
+		if ((c->c_origin = malloc(sizeof(*c->c_origin))) == NULL) {
+			proxy_drop(c, "out of memory");
+			return;
+		}
+		c->c_origin->o_src = pp.pp_src;
+		c->c_origin->o_dst = pp.pp_dst;
 		snprintf(was, sizeof(was), "%s", c->c_peer);
 		proxy_peer_name(c->c_peer, sizeof(c->c_peer), &pp.pp_src);
 		log_debug("#%" PRIu64 " %s: PROXY v%d from %s", c->c_id,
@@ -248,9 +251,9 @@ proxy_preamble(struct conn *c, const struct http_request *req)
 	if (r->r_preamble == PREAMBLE_NONE)
 		return 0;
 	memset(&pi, 0, sizeof(pi));
-	if (c->c_proxied) {
-		pi.pi_src = c->c_psrc;
-		pi.pi_dst = c->c_pdst;
+	if (c->c_origin != NULL) {
+		pi.pi_src = c->c_origin->o_src;
+		pi.pi_dst = c->c_origin->o_dst;
 	} else {
 		fd = bufferevent_getfd(c->c_cbev);
 		sslen = sizeof(ss);
@@ -408,8 +411,8 @@ proxy_forwarded(struct conn *c, const struct http_request *req)
 
 	if (l == NULL || l->l_ntrusted == 0)
 		return;
-	if (c->c_proxied)
-		peer = c->c_psrc;
+	if (c->c_origin != NULL)
+		peer = c->c_origin->o_src;
 	else {
 		fd = bufferevent_getfd(c->c_cbev);
 		sslen = sizeof(ss);
@@ -446,16 +449,20 @@ proxy_forwarded(struct conn *c, const struct http_request *req)
 	}
 	if (!found)
 		return;
-	if (!c->c_proxied) {
+	if (c->c_origin == NULL) {
+		if ((c->c_origin = malloc(sizeof(*c->c_origin))) == NULL) {
+			log_warn("#%" PRIu64 " %s: X-Forwarded-For", c->c_id,
+			    c->c_peer);
+			return;
+		}
 		sslen = sizeof(ss);
 		memset(&ss, 0, sizeof(ss));
 		if (getsockname(bufferevent_getfd(c->c_cbev),
 		    (struct sockaddr *)&ss, &sslen) == -1)
 			ss.ss_family = AF_UNSPEC;
-		proxy_sockaddr(&c->c_pdst, (struct sockaddr *)&ss);
+		proxy_sockaddr(&c->c_origin->o_dst, (struct sockaddr *)&ss);
 	}
-	c->c_proxied = 1;
-	c->c_psrc = pick;
+	c->c_origin->o_src = pick;
 	snprintf(was, sizeof(was), "%s", c->c_peer);
 	proxy_peer_name(c->c_peer, sizeof(c->c_peer), &pick);
 	log_debug("#%" PRIu64 " %s: X-Forwarded-For from %s", c->c_id,

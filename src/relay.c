@@ -111,7 +111,7 @@ relay_start(struct conn *c, const char *accept, const struct dfl_params *agreed)
 	relay_ms(&tv, lim->ping_interval_ms);
 	timeradd(&c->c_last_msg, &tv, &c->c_ping_next);
 	log_info("#%" PRIu64 " %s: 101 %s subprotocol=%s backend=%s "
-	    "framing=%s%s", c->c_id, c->c_peer, c->c_target,
+	    "framing=%s%s", c->c_id, c->c_peer, CONN_TARGET(c),
 	    c->c_subproto != NULL ? c->c_subproto : "-", be->b_path,
 	    framing_name(be->b_framing),
 	    c->c_pmd != NULL ? " compression=permessage-deflate" : "");
@@ -510,8 +510,7 @@ relay_client_close(struct conn *c, const struct ws_event *ev)
 		}
 	}
 	c->c_close_by = "client";
-	log_printable(c->c_close_reason, sizeof(c->c_close_reason),
-	    ev->reason, ev->reason_len);
+	conn_reason_peer(c, ev->reason, ev->reason_len);
 	conn_ws_close(c, ev->close_code, NULL, 0, "client");
 }
 

@@ -36,7 +36,8 @@ struct proxy_wait;
 #define CONN_READ_CHUNK	(65536 - 128)
 #define CONN_READ_MORE	(256 * 1024)
 #define PEER_LEN	(INET6_ADDRSTRLEN + 8)
-#define TARGET_LOG_LEN	128
+#define TARGET_LOG_LEN	128		/* at most, for the log lines */
+#define CONN_REASON_LEN	64		/* the close reason, at most */
 
 /*
  * A listening socket, opened (or taken from systemd) by the main thread,
@@ -153,39 +154,47 @@ struct conn {
 	enum conn_state		 c_state;
 	char			 c_peer[PEER_LEN];
 	struct timeval		 c_start;
-	int			 c_over_limit;	/* past max_connections at accept */
-
-	/* a balancer's PROXY header (proxy_protocol listeners) */
-	struct proxy_wait	*c_proxy;	/* still waiting for it, or NULL */
-	int			 c_proxied;	/* c_psrc, c_pdst came from it */
-	struct preamble_addr	 c_psrc;	/* the client */
-	struct preamble_addr	 c_pdst;	/* the address it connected to */
+	unsigned int		 c_over_limit:1; /* past max_connections at accept */
 
 	/* client side */
+	unsigned int		 c_cpaused:1;	/* reading paused: backend slow */
+	unsigned int		 c_cshut:1;	/* write side shut down */
+
+	/* backend side */
+	unsigned int		 c_bpaused:1;	/* reading paused: client slow */
+	unsigned int		 c_bfinish:1;	/* flush, then shut the write side */
+	unsigned int		 c_bshut:1;	/* write side shut down */
+	unsigned int		 c_beof:1;	/* backend sent EOF */
+
+	unsigned int		 c_wsdead:1;	/* decoder failed: discard input */
+	unsigned int		 c_ping_out:1;	/* a ping awaits its pong */
+	unsigned int		 c_close_sent:1;
+	unsigned int		 c_close_rcvd:1;
+
 	struct bufferevent	*c_cbev;
-	int			 c_cpaused;	/* reading paused: backend slow */
-	int			 c_cshut;	/* write side shut down */
+	struct bufferevent	*c_bbev;
+
+	/*
+	 * A balancer's PROXY header (proxy_protocol listeners): c_proxy
+	 * while waiting for it.  c_origin is the client's address as a
+	 * balancer gave it (that header, or a trusted X-Forwarded-For),
+	 * kept until the 101; NULL for the socket's own addresses.
+	 */
+	struct proxy_wait	*c_proxy;
+	struct conn_origin	*c_origin;
 	size_t			 c_head_searched;
 
 	/* what the handshake chose (points into c_conf) */
 	const struct conf_route	*c_route;
 	const struct conf_backend *c_backend;
 	const char		*c_subproto;
-	char			 c_target[TARGET_LOG_LEN];
-
-	/* backend side */
-	struct bufferevent	*c_bbev;
-	int			 c_bpaused;	/* reading paused: client slow */
-	int			 c_bfinish;	/* flush, then shut the write side */
-	int			 c_bshut;	/* write side shut down */
-	int			 c_beof;	/* backend sent EOF */
+	char			*c_target;	/* printable, or NULL; CONN_TARGET() */
 
 	/* codecs and reassembly */
 	struct ws_decoder	 c_wsdec;
 	struct framing_decoder	 c_fdec;
 	struct evbuffer		*c_cmsg;	/* client message being read */
 	struct evbuffer		*c_bmsg;	/* backend message being read */
-	int			 c_wsdead;	/* decoder failed: discard input */
 
 	struct conn_pmd		*c_pmd;		/* permessage-deflate, or NULL */
 
@@ -197,20 +206,24 @@ struct conn {
 	struct event		 c_timer;
 	struct timeval		 c_ping_next;	/* open: when the next ping is due */
 	struct timeval		 c_last_msg;	/* for idle_timeout_ms */
-	int			 c_ping_out;	/* a ping awaits its pong */
 
-	/* close handshake */
-	int			 c_close_sent;
-	int			 c_close_rcvd;
+	/* close handshake, and the access line */
 	uint16_t		 c_close_code;	/* sent, for the access line */
+	int16_t			 c_status;	/* HTTP status answered */
 	const char		*c_close_by;	/* "client", "backend", "gateway" */
-	char			 c_close_reason[64];
-
-	/* for the access line */
-	int			 c_status;	/* HTTP status answered */
+	char			*c_close_reason; /* or NULL; CONN_REASON() */
 	uint64_t		 c_msgs_in, c_bytes_in;	/* client -> backend */
 	uint64_t		 c_msgs_out, c_bytes_out; /* backend -> client */
 };
+
+/* The client's address from a PROXY header or X-Forwarded-For. */
+struct conn_origin {
+	struct preamble_addr	 o_src;		/* the client */
+	struct preamble_addr	 o_dst;		/* the address it connected to */
+};
+
+#define CONN_TARGET(c)	((c)->c_target != NULL ? (c)->c_target : "")
+#define CONN_REASON(c)	((c)->c_close_reason != NULL ? (c)->c_close_reason : "")
 
 /* worker.c */
 int	 worker_init(struct worker *, struct gate *, int);
@@ -232,6 +245,9 @@ void	 listener_unref(struct listener *);
 void	 conn_accept(struct worker *, struct listener *, int,
 	    const struct sockaddr *, int);
 void	 conn_set_state(struct conn *, enum conn_state);
+void	 conn_reason(struct conn *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 conn_reason_peer(struct conn *, const void *, size_t);
 void	 conn_refuse(struct conn *, int, const char *, const char *,
 	    const char *);
 void	 conn_ws_close(struct conn *, uint16_t, const char *, size_t,
