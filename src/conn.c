@@ -151,13 +151,6 @@ conn_client_start(struct conn *c, int fd)
 		conn_check(c);
 		return;
 	}
-	if ((c->c_cmsg = evbuffer_new()) == NULL ||
-	    (c->c_bmsg = evbuffer_new()) == NULL) {
-		log_warnx("#%" PRIu64 " %s: out of memory", c->c_id, c->c_peer);
-		conn_client_done(c);
-		conn_check(c);
-		return;
-	}
 	evtimer_assign(&c->c_timer, w->w_base, conn_timercb, c);
 	bufferevent_setcb(c->c_cbev, conn_client_readcb, conn_client_writecb,
 	    conn_client_eventcb, c);
@@ -616,8 +609,10 @@ conn_ws_close(struct conn *c, uint16_t code, const char *reason,
 		n = ws_close_payload(payload, code, reason, reason_len);
 		relay_send_frame(c, WS_OP_CLOSE, payload, n);
 	}
-	evbuffer_drain(c->c_cmsg, evbuffer_get_length(c->c_cmsg));
-	evbuffer_drain(c->c_bmsg, evbuffer_get_length(c->c_bmsg));
+	if (c->c_cmsg != NULL)
+		evbuffer_drain(c->c_cmsg, evbuffer_get_length(c->c_cmsg));
+	if (c->c_bmsg != NULL)
+		evbuffer_drain(c->c_bmsg, evbuffer_get_length(c->c_bmsg));
 	conn_backend_finish(c);
 	if (c->c_state == CONN_OPEN)
 		conn_set_state(c, CONN_CLOSING);

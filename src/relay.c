@@ -30,6 +30,10 @@ static void	relay_backend_readcb(struct bufferevent *, void *);
 static void	relay_backend_writecb(struct bufferevent *, void *);
 static void	relay_backend_eventcb(struct bufferevent *, short, void *);
 static void	relay_timer_arm(struct conn *);
+static void	relay_client_decode(struct conn *);
+static void	relay_backend_decode(struct conn *);
+static void	relay_msg_lend(struct evbuffer **, struct evbuffer *);
+static int	relay_msg_return(struct evbuffer **, struct evbuffer *);
 static void	relay_client_message(struct conn *, int);
 static void	relay_client_close(struct conn *, const struct ws_event *);
 static void	relay_touch(struct conn *);
@@ -212,12 +216,78 @@ relay_ws_fail(struct conn *c, int err)
 }
 
 /*
+ * Reassembly buffers.  Most messages begin and end within one callback
+ * (one read): they are reassembled in a buffer of the worker's, lent to
+ * the conn for the callback, so an idle conn holds none.  A message
+ * still open when the callback returns moves (its chains, not its bytes)
+ * to a buffer of the conn's own, which is freed once it is empty again
+ * at the end of a callback.
+ */
+static void
+relay_msg_lend(struct evbuffer **msg, struct evbuffer *worker)
+{
+	if (*msg != NULL)
+		return;
+	if (evbuffer_get_length(worker) != 0)
+		fatalx("relay: a lent message buffer was not returned");
+	*msg = worker;
+}
+
+/* Give the worker's buffer back; -1 if the open message was lost. */
+static int
+relay_msg_return(struct evbuffer **msg, struct evbuffer *worker)
+{
+	struct evbuffer	*own;
+
+	if (evbuffer_get_length(*msg) == 0) {
+		if (*msg != worker)
+			evbuffer_free(*msg);
+		*msg = NULL;
+		return 0;
+	}
+	if (*msg != worker)
+		return 0;
+	*msg = NULL;
+	if ((own = evbuffer_new()) == NULL ||
+	    evbuffer_add_buffer(own, worker) == -1) {
+		if (own != NULL)
+			evbuffer_free(own);
+		evbuffer_drain(worker, evbuffer_get_length(worker));
+		return -1;
+	}
+	*msg = own;
+	return 0;
+}
+
+/* The client's input, in the OPEN and CLOSING states. */
+void
+relay_client_read(struct conn *c)
+{
+	relay_msg_lend(&c->c_cmsg, c->c_worker->w_cmsg);
+	relay_client_decode(c);
+	if (relay_msg_return(&c->c_cmsg, c->c_worker->w_cmsg) == -1)
+		conn_ws_close(c, WS_CLOSE_INTERNAL, "out of memory",
+		    strlen("out of memory"), "gateway");
+}
+
+/* The backend's input, while open. */
+void
+relay_backend_read(struct conn *c)
+{
+	relay_msg_lend(&c->c_bmsg, c->c_worker->w_bmsg);
+	relay_backend_decode(c);
+	if (relay_msg_return(&c->c_bmsg, c->c_worker->w_bmsg) == -1)
+		conn_ws_close(c, WS_CLOSE_INTERNAL, "out of memory",
+		    strlen("out of memory"), "gateway");
+}
+
+/*
  * Decode what the client sent.  Data frames are reassembled into c_cmsg
  * and passed on at the end of the message; pings are answered here;
  * nothing of the control frames reaches the backend.
  */
-void
-relay_client_read(struct conn *c)
+static void
+relay_client_decode(struct conn *c)
 {
 	struct evbuffer		*in = bufferevent_get_input(c->c_cbev);
 	struct evbuffer_iovec	 v;
@@ -557,8 +627,8 @@ relay_backend_drained(struct conn *c)
  * Decode what the backend sent and pass each message to the client as
  * one frame.  In raw mode what one read brought is one message.
  */
-void
-relay_backend_read(struct conn *c)
+static void
+relay_backend_decode(struct conn *c)
 {
 	struct evbuffer		*in = bufferevent_get_input(c->c_bbev);
 	struct evbuffer_iovec	 v;

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 
@@ -64,6 +65,11 @@ worker_init(struct worker *w, struct gate *g, int id)
 	}
 	if ((w->w_metrics = metrics_new()) == NULL) {
 		log_warn("worker %d: metrics", id);
+		return -1;
+	}
+	if ((w->w_cmsg = evbuffer_new()) == NULL ||
+	    (w->w_bmsg = evbuffer_new()) == NULL) {
+		log_warnx("worker %d: evbuffer_new failed", id);
 		return -1;
 	}
 	if ((w->w_accept_timer = evtimer_new(w->w_base,
@@ -382,6 +388,10 @@ worker_free(struct worker *w)
 		event_free(w->w_stop_ev);
 	if (w->w_stop_timer != NULL)
 		event_free(w->w_stop_timer);
+	if (w->w_cmsg != NULL)
+		evbuffer_free(w->w_cmsg);
+	if (w->w_bmsg != NULL)
+		evbuffer_free(w->w_bmsg);
 	if (w->w_base != NULL)
 		event_base_free(w->w_base);
 }

@@ -104,6 +104,13 @@ struct worker {
 	int			 w_stopping;
 	TAILQ_HEAD(, conn)	 w_conns;
 	unsigned int		 w_nconns;
+	/*
+	 * Reassembly buffers for messages that begin and end within one
+	 * callback, lent to the conn for its duration (relay.c): empty
+	 * between callbacks.
+	 */
+	struct evbuffer		*w_cmsg;
+	struct evbuffer		*w_bmsg;
 };
 
 /*
@@ -193,6 +200,11 @@ struct conn {
 	/* codecs and reassembly */
 	struct ws_decoder	 c_wsdec;
 	struct framing_decoder	 c_fdec;
+	/*
+	 * The messages being read: the worker's buffers during a callback
+	 * (relay_msg_lend()), between callbacks NULL, or a buffer of the
+	 * conn's own for a message still open.
+	 */
 	struct evbuffer		*c_cmsg;	/* client message being read */
 	struct evbuffer		*c_bmsg;	/* backend message being read */
 
