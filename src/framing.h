@@ -115,7 +115,9 @@ ssize_t	framing_decode(struct framing_decoder *, const uint8_t *buf,
 /*
  * 1 if the stream is inside a message (an unterminated line, a partial
  * record, an unfinished UTF-8 sequence), so that an end of stream here
- * loses data and is a backend error.
+ * loses data and is a backend error.  When 0, the decoder holds nothing
+ * that a decoder freshly set up with the same settings would not (the
+ * relay keeps none for an idle connection).
  */
 int	framing_decoder_midmessage(const struct framing_decoder *);
 

@@ -44,6 +44,13 @@ ws_decoder_init(struct ws_decoder *d, int server, uint64_t max_message)
 	utf8_init(&d->d_utf8);
 }
 
+int
+ws_decoder_at_rest(const struct ws_decoder *d)
+{
+	return d->d_state == WS_DEC_HEADER && d->d_hdr_have == 0 &&
+	    !d->d_in_message;
+}
+
 /* Extended length bytes that follow the 7-bit length field. */
 static size_t
 ws_len_bytes(uint8_t len7)

@@ -146,6 +146,14 @@ struct ws_decoder {
 void	ws_decoder_init(struct ws_decoder *, int server, uint64_t max_message);
 
 /*
+ * 1 when the decoder is between frames and no data message is open: it
+ * then holds nothing that a decoder freshly set up with the same settings
+ * would not, so a caller may drop it and start a new one for what
+ * follows (the relay keeps no decoder for an idle connection).
+ */
+int	ws_decoder_at_rest(const struct ws_decoder *);
+
+/*
  * Decode from buf[0..len).  Returns the number of bytes consumed (>= 0) or
  * a negative enum ws_error; after an error the decoder must not be fed
  * again.  *ev says what the consumed bytes were:

@@ -742,29 +742,37 @@ START_TEST(test_call_sequence)
 	size_t			 len;
 
 	ws_decoder_init(&d, 1, 0);
+	ck_assert(ws_decoder_at_rest(&d));
 	len = put_frame(in, 0x81, "Hi", 2, key);
 	len += put_frame(in + len, 0x89, "p", 1, key);
 	len += put_frame(in + len, 0x82, "", 0, key);
 
+	/* A header cut short: the decoder holds it. */
+	ck_assert_int_eq(ws_decode(&d, in, 1, &ev), 1);
+	ck_assert(!ws_decoder_at_rest(&d));
 	/* Header alone: consumed, no event. */
-	ck_assert_int_eq(ws_decode(&d, in, len, &ev), 6);
+	ck_assert_int_eq(ws_decode(&d, in + 1, len - 1, &ev), 5);
 	ck_assert_int_eq(ev.type, WS_EV_NONE);
+	ck_assert(!ws_decoder_at_rest(&d));
 	/* Payload: unmasked in place, handed back as DATA. */
 	ck_assert_int_eq(ws_decode(&d, in + 6, len - 6, &ev), 2);
 	ck_assert_int_eq(ev.type, WS_EV_DATA);
 	ck_assert_int_eq(ev.opcode, WS_OP_TEXT);
 	ck_assert_ptr_eq(ev.data, in + 6);
 	ck_assert(memcmp(in + 6, "Hi", 2) == 0);
+	ck_assert(!ws_decoder_at_rest(&d));
 	/* MSG_END takes no bytes. */
 	ck_assert_int_eq(ws_decode(&d, in + 8, len - 8, &ev), 0);
 	ck_assert_int_eq(ev.type, WS_EV_MSG_END);
 	ck_assert_int_eq(ev.opcode, WS_OP_TEXT);
+	ck_assert(ws_decoder_at_rest(&d));
 	/* A control frame comes whole: header and payload in one call. */
 	ck_assert_int_eq(ws_decode(&d, in + 8, len - 8, &ev), 7);
 	ck_assert_int_eq(ev.type, WS_EV_PING);
 	ck_assert_uint_eq(ev.len, 1);
 	ck_assert_int_eq(ev.data[0], 'p');
 	ck_assert_ptr_eq(ev.data, d.d_ctrl);
+	ck_assert(ws_decoder_at_rest(&d));
 	/* An empty final frame: MSG_END as its header is consumed. */
 	ck_assert_int_eq(ws_decode(&d, in + 15, len - 15, &ev), 6);
 	ck_assert_int_eq(ev.type, WS_EV_MSG_END);
@@ -772,6 +780,21 @@ START_TEST(test_call_sequence)
 	ck_assert_uint_eq(len, 21);
 	ck_assert_int_eq(ws_decode(&d, in + 21, 0, &ev), 0);
 	ck_assert_int_eq(ev.type, WS_EV_NONE);
+	ck_assert(ws_decoder_at_rest(&d));
+
+	/* A fragmented message stays open between its frames. */
+	len = put_frame(in, 0x01, "a", 1, key);
+	len += put_frame(in + len, 0x80, "b", 1, key);
+	ck_assert_int_eq(ws_decode(&d, in, len, &ev), 6);
+	ck_assert_int_eq(ws_decode(&d, in + 6, len - 6, &ev), 1);
+	ck_assert_int_eq(ev.type, WS_EV_DATA);
+	ck_assert(!ws_decoder_at_rest(&d));
+	ck_assert_int_eq(ws_decode(&d, in + 7, len - 7, &ev), 6);
+	ck_assert(!ws_decoder_at_rest(&d));
+	ck_assert_int_eq(ws_decode(&d, in + 13, len - 13, &ev), 1);
+	ck_assert_int_eq(ws_decode(&d, in + 14, len - 14, &ev), 0);
+	ck_assert_int_eq(ev.type, WS_EV_MSG_END);
+	ck_assert(ws_decoder_at_rest(&d));
 }
 END_TEST
 
