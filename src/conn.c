@@ -920,6 +920,8 @@ conn_free(struct conn *c)
 		bufferevent_free(c->c_bbev);
 	if (event_initialized(&c->c_timer))
 		evtimer_del(&c->c_timer);
+	free(c->c_wsdec);
+	free(c->c_fdec);
 	if (c->c_cmsg != NULL)
 		evbuffer_free(c->c_cmsg);
 	if (c->c_bmsg != NULL)

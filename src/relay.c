@@ -34,6 +34,10 @@ static void	relay_client_decode(struct conn *);
 static void	relay_backend_decode(struct conn *);
 static void	relay_msg_lend(struct evbuffer **, struct evbuffer *);
 static int	relay_msg_return(struct evbuffer **, struct evbuffer *);
+static void	relay_wsdec_lend(struct conn *);
+static int	relay_wsdec_return(struct conn *);
+static void	relay_fdec_lend(struct conn *);
+static int	relay_fdec_return(struct conn *);
 static void	relay_client_message(struct conn *, int);
 static void	relay_client_close(struct conn *, const struct ws_event *);
 static void	relay_touch(struct conn *);
@@ -88,19 +92,13 @@ relay_start(struct conn *c, const char *accept, const struct dfl_params *agreed)
 	    n > 0 ? ext : NULL);
 	evbuffer_add(bufferevent_get_output(c->c_cbev), buf, n);
 
-	ws_decoder_init(&c->c_wsdec, 1, lim->max_message_size);
 	if (c->c_pmd != NULL) {
 		/* zlib streams come with the first compressed message */
-		c->c_wsdec.d_rsv_allowed = WS_RSV1;
-		c->c_wsdec.d_max_transformed =
-		    dfl_bound(lim->max_message_size);
 		dfl_inflate_init(&c->c_pmd->z_inflate, pmd.p_client_bits,
 		    pmd.p_client_no_context, lim->max_message_size);
 		dfl_deflate_init(&c->c_pmd->z_deflate, pmd.p_server_bits,
 		    pmd.p_server_no_context, lim->compression_level);
 	}
-	framing_decoder_init(&c->c_fdec, be->b_framing, be->b_message_type,
-	    lim->max_message_size);
 	bufferevent_setcb(c->c_bbev, relay_backend_readcb,
 	    relay_backend_writecb, relay_backend_eventcb, c);
 	low = lim->buffer_limit / 2;
@@ -259,13 +257,94 @@ relay_msg_return(struct evbuffer **msg, struct evbuffer *worker)
 	return 0;
 }
 
+/*
+ * The decoders, the same way: the worker's, set up afresh, unless the
+ * conn kept its own because a frame or a message was left open; kept
+ * (copied) only then, freed once at rest again.
+ */
+static void
+relay_wsdec_lend(struct conn *c)
+{
+	const struct conf_limits *lim = &c->c_conf->c_limits;
+	struct ws_decoder *d = &c->c_worker->w_wsdec;
+
+	if (c->c_wsdec != NULL)
+		return;
+	ws_decoder_init(d, 1, lim->max_message_size);
+	if (c->c_pmd != NULL) {
+		d->d_rsv_allowed = WS_RSV1;
+		d->d_max_transformed = dfl_bound(lim->max_message_size);
+	}
+	c->c_wsdec = d;
+}
+
+static int
+relay_wsdec_return(struct conn *c)
+{
+	struct ws_decoder *d = &c->c_worker->w_wsdec;
+
+	if (ws_decoder_at_rest(c->c_wsdec)) {
+		if (c->c_wsdec != d)
+			free(c->c_wsdec);
+		c->c_wsdec = NULL;
+		return 0;
+	}
+	if (c->c_wsdec != d)
+		return 0;
+	if ((c->c_wsdec = malloc(sizeof(*d))) == NULL)
+		return -1;
+	memcpy(c->c_wsdec, d, sizeof(*d));
+	return 0;
+}
+
+static void
+relay_fdec_lend(struct conn *c)
+{
+	const struct conf_backend *be = c->c_backend;
+	struct framing_decoder *d = &c->c_worker->w_fdec;
+
+	if (c->c_fdec != NULL)
+		return;
+	framing_decoder_init(d, be->b_framing, be->b_message_type,
+	    c->c_conf->c_limits.max_message_size);
+	c->c_fdec = d;
+}
+
+static int
+relay_fdec_return(struct conn *c)
+{
+	struct framing_decoder *d = &c->c_worker->w_fdec;
+
+	if (!framing_decoder_midmessage(c->c_fdec)) {
+		if (c->c_fdec != d)
+			free(c->c_fdec);
+		c->c_fdec = NULL;
+		return 0;
+	}
+	if (c->c_fdec != d)
+		return 0;
+	if ((c->c_fdec = malloc(sizeof(*d))) == NULL)
+		return -1;
+	memcpy(c->c_fdec, d, sizeof(*d));
+	return 0;
+}
+
 /* The client's input, in the OPEN and CLOSING states. */
 void
 relay_client_read(struct conn *c)
 {
+	int	 lost;
+
+	relay_wsdec_lend(c);
 	relay_msg_lend(&c->c_cmsg, c->c_worker->w_cmsg);
 	relay_client_decode(c);
-	if (relay_msg_return(&c->c_cmsg, c->c_worker->w_cmsg) == -1)
+	lost = relay_msg_return(&c->c_cmsg, c->c_worker->w_cmsg);
+	if (relay_wsdec_return(c) == -1) {
+		/* where the client's frames stand is lost with it */
+		c->c_wsdead = 1;
+		lost = -1;
+	}
+	if (lost)
 		conn_ws_close(c, WS_CLOSE_INTERNAL, "out of memory",
 		    strlen("out of memory"), "gateway");
 }
@@ -274,11 +353,18 @@ relay_client_read(struct conn *c)
 void
 relay_backend_read(struct conn *c)
 {
+	int	 lost;
+
+	relay_fdec_lend(c);
 	relay_msg_lend(&c->c_bmsg, c->c_worker->w_bmsg);
 	relay_backend_decode(c);
-	if (relay_msg_return(&c->c_bmsg, c->c_worker->w_bmsg) == -1)
+	lost = relay_msg_return(&c->c_bmsg, c->c_worker->w_bmsg);
+	if (relay_fdec_return(c) == -1 || lost) {
+		/* the open message, or where the stream stands, is lost */
 		conn_ws_close(c, WS_CLOSE_INTERNAL, "out of memory",
 		    strlen("out of memory"), "gateway");
+		conn_backend_done(c);
+	}
 }
 
 /*
@@ -306,7 +392,7 @@ relay_client_decode(struct conn *c)
 			v.iov_base = NULL;
 			v.iov_len = 0;
 		}
-		r = ws_decode(&c->c_wsdec, v.iov_base, v.iov_len, &ev);
+		r = ws_decode(c->c_wsdec, v.iov_base, v.iov_len, &ev);
 		if (r < 0) {
 			relay_ws_fail(c, (int)r);
 			return;
@@ -642,7 +728,7 @@ relay_backend_decode(struct conn *c)
 			v.iov_base = NULL;
 			v.iov_len = 0;
 		}
-		r = framing_decode(&c->c_fdec, v.iov_base, v.iov_len, &ev);
+		r = framing_decode(c->c_fdec, v.iov_base, v.iov_len, &ev);
 		if (r < 0) {
 			log_info("#%" PRIu64 " %s: backend %s: %s", c->c_id,
 			    c->c_peer, c->c_backend->b_path,
@@ -750,7 +836,8 @@ relay_backend_eventcb(struct bufferevent *bev, short what, void *arg)
 	} else if (what & BEV_EVENT_EOF) {
 		c->c_beof = 1;
 		if (c->c_state == CONN_OPEN && !c->c_bfinish) {
-			if (framing_decoder_midmessage(&c->c_fdec) ||
+			if ((c->c_fdec != NULL &&
+			    framing_decoder_midmessage(c->c_fdec)) ||
 			    evbuffer_get_length(in) > 0) {
 				log_info("#%" PRIu64 " %s: backend %s ended in"
 				    " the middle of a message", c->c_id,

@@ -111,6 +111,9 @@ struct worker {
 	 */
 	struct evbuffer		*w_cmsg;
 	struct evbuffer		*w_bmsg;
+	/* and decoders, the same way (relay_wsdec_lend() and the like) */
+	struct ws_decoder	 w_wsdec;
+	struct framing_decoder	 w_fdec;
 };
 
 /*
@@ -144,9 +147,10 @@ struct conn_pmd {
 
 /*
  * One client connection and its backend.  It owns both bufferevents (each
- * side's is NULL once that side is finished), its codec states by value,
- * the two reassembly buffers, its timers and a reference to the config
- * snapshot it started with.  conn_free() is the one place it is freed,
+ * side's is NULL once that side is finished), its codec states and
+ * reassembly buffers while a message is open (an idle conn has none: a
+ * read callback borrows the worker's), its timer and a reference to the
+ * config snapshot it started with.  conn_free() is the one place it is freed,
  * and the only caller of conn_free() is conn_check(), at the end of each
  * callback.
  */
@@ -197,9 +201,13 @@ struct conn {
 	const char		*c_subproto;
 	char			*c_target;	/* printable, or NULL; CONN_TARGET() */
 
-	/* codecs and reassembly */
-	struct ws_decoder	 c_wsdec;
-	struct framing_decoder	 c_fdec;
+	/*
+	 * Codecs and reassembly.  The decoders, like the message buffers
+	 * below, are the worker's during a callback, between callbacks NULL
+	 * if at rest (between messages), else a copy of the conn's own.
+	 */
+	struct ws_decoder	*c_wsdec;
+	struct framing_decoder	*c_fdec;
 	/*
 	 * The messages being read: the worker's buffers during a callback
 	 * (relay_msg_lend()), between callbacks NULL, or a buffer of the
