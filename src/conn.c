@@ -94,7 +94,6 @@ conn_accept(struct worker *w, struct listener *l, int fd,
 	c->c_close_by = "";
 	conn_peer_name(c->c_peer, sizeof(c->c_peer), sa, salen);
 	gettimeofday(&c->c_start, NULL);
-	c->c_last_msg = c->c_start;
 	TAILQ_INSERT_TAIL(&w->w_conns, c, c_entry);
 	w->w_nconns++;
 

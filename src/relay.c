@@ -56,13 +56,6 @@ static ssize_t	relay_zrun(struct conn *, uint8_t *, size_t *,
 #define RELAY_ZCHUNK	16384
 static void	relay_client_throttle(struct conn *);
 
-static void
-relay_ms(struct timeval *tv, unsigned int ms)
-{
-	tv->tv_sec = ms / 1000;
-	tv->tv_usec = (ms % 1000) * 1000;
-}
-
 /*
  * The upgrade was accepted and the backend is connected: answer 101, set
  * up the codecs, the watermarks and the timers, and start relaying
@@ -74,7 +67,6 @@ relay_start(struct conn *c, const char *accept, const struct dfl_params *agreed)
 	const struct conf_limits *lim = &c->c_conf->c_limits;
 	const struct conf_backend *be = c->c_backend;
 	struct dfl_params pmd = *agreed;
-	struct timeval	 tv;
 	char		 buf[768], ext[256];
 	size_t		 n, low;
 
@@ -110,8 +102,7 @@ relay_start(struct conn *c, const char *accept, const struct dfl_params *agreed)
 		    (size_t)lim->max_message_size : 65536);
 
 	relay_touch(c);
-	relay_ms(&tv, lim->ping_interval_ms);
-	timeradd(&c->c_last_msg, &tv, &c->c_ping_next);
+	c->c_ping_next = c->c_last_msg + lim->ping_interval_ms;
 	log_info("#%" PRIu64 " %s: 101 %s subprotocol=%s backend=%s "
 	    "framing=%s%s", c->c_id, c->c_peer, CONN_TARGET(c),
 	    c->c_subproto != NULL ? c->c_subproto : "-", be->b_path,
@@ -125,10 +116,20 @@ relay_start(struct conn *c, const char *accept, const struct dfl_params *agreed)
 		relay_client_read(c);
 }
 
+/* The loop's cached time, in ms. */
+static uint64_t
+relay_now(struct conn *c)
+{
+	struct timeval	 tv;
+
+	event_base_gettimeofday_cached(c->c_worker->w_base, &tv);
+	return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+}
+
 static void
 relay_touch(struct conn *c)
 {
-	event_base_gettimeofday_cached(c->c_worker->w_base, &c->c_last_msg);
+	c->c_last_msg = relay_now(c);
 }
 
 /* Send one control frame (or a small data frame) to the client. */
@@ -865,28 +866,21 @@ static void
 relay_timer_arm(struct conn *c)
 {
 	const struct conf_limits *lim = &c->c_conf->c_limits;
-	struct timeval	 now, at, t;
-	int		 armed = 0;
+	struct timeval	 tv;
+	uint64_t	 at = UINT64_MAX, now;
 
-	if (lim->ping_interval_ms != 0) {
+	if (lim->ping_interval_ms != 0)
 		at = c->c_ping_next;
-		armed = 1;
-	}
-	if (lim->idle_timeout_ms != 0) {
-		relay_ms(&t, lim->idle_timeout_ms);
-		timeradd(&c->c_last_msg, &t, &t);
-		if (!armed || timercmp(&t, &at, <))
-			at = t;
-		armed = 1;
-	}
-	if (!armed)
+	if (lim->idle_timeout_ms != 0 &&
+	    c->c_last_msg + lim->idle_timeout_ms < at)
+		at = c->c_last_msg + lim->idle_timeout_ms;
+	if (at == UINT64_MAX)
 		return;
-	event_base_gettimeofday_cached(c->c_worker->w_base, &now);
-	if (timercmp(&at, &now, >))
-		timersub(&at, &now, &t);
-	else
-		timerclear(&t);
-	evtimer_add(&c->c_timer, &t);
+	now = relay_now(c);
+	at = at > now ? at - now : 0;
+	tv.tv_sec = (time_t)(at / 1000);
+	tv.tv_usec = (suseconds_t)(at % 1000) * 1000;
+	evtimer_add(&c->c_timer, &tv);
 }
 
 /*
@@ -898,11 +892,9 @@ void
 relay_timer(struct conn *c)
 {
 	const struct conf_limits *lim = &c->c_conf->c_limits;
-	struct timeval	 now, idle, t;
+	uint64_t	 now = relay_now(c);
 
-	event_base_gettimeofday_cached(c->c_worker->w_base, &now);
-	if (lim->ping_interval_ms != 0 &&
-	    !timercmp(&now, &c->c_ping_next, <)) {
+	if (lim->ping_interval_ms != 0 && now >= c->c_ping_next) {
 		if (c->c_ping_out) {
 			log_info("#%" PRIu64 " %s: no pong within "
 			    "ping_interval_ms, dropping", c->c_id, c->c_peer);
@@ -912,21 +904,17 @@ relay_timer(struct conn *c)
 		relay_send_frame(c, WS_OP_PING, NULL, 0);
 		c->c_ping_out = 1;
 		/* as an EV_PERSIST timer would: from when it was due */
-		relay_ms(&t, lim->ping_interval_ms);
-		timeradd(&c->c_ping_next, &t, &c->c_ping_next);
-		if (timercmp(&c->c_ping_next, &now, <))
-			timeradd(&now, &t, &c->c_ping_next);
+		c->c_ping_next += lim->ping_interval_ms;
+		if (c->c_ping_next < now)
+			c->c_ping_next = now + lim->ping_interval_ms;
 	}
-	if (lim->idle_timeout_ms != 0) {
-		timersub(&now, &c->c_last_msg, &idle);
-		relay_ms(&t, lim->idle_timeout_ms);
-		if (!timercmp(&idle, &t, <)) {
-			log_info("#%" PRIu64 " %s: idle timeout", c->c_id,
-			    c->c_peer);
-			conn_ws_close(c, WS_CLOSE_GOING_AWAY, "idle timeout",
-			    strlen("idle timeout"), "gateway");
-			return;
-		}
+	/* (the clock may have been set back since the last message) */
+	if (lim->idle_timeout_ms != 0 && now >= c->c_last_msg &&
+	    now - c->c_last_msg >= lim->idle_timeout_ms) {
+		log_info("#%" PRIu64 " %s: idle timeout", c->c_id, c->c_peer);
+		conn_ws_close(c, WS_CLOSE_GOING_AWAY, "idle timeout",
+		    strlen("idle timeout"), "gateway");
+		return;
 	}
 	relay_timer_arm(c);
 }

@@ -162,9 +162,10 @@ struct conn {
 	const struct conf_listen *c_listen;	/* its listener's entry in
 						   c_conf, or NULL if gone */
 	struct metrics_route	*c_mroute;	/* counters of its route */
-	enum conn_state		 c_state;
-	char			 c_peer[PEER_LEN];
 	struct timeval		 c_start;
+	enum conn_state		 c_state;
+	uint16_t		 c_close_code;	/* sent, for the access line */
+	int16_t			 c_status;	/* HTTP status answered */
 	unsigned int		 c_over_limit:1; /* past max_connections at accept */
 
 	/* client side */
@@ -181,6 +182,7 @@ struct conn {
 	unsigned int		 c_ping_out:1;	/* a ping awaits its pong */
 	unsigned int		 c_close_sent:1;
 	unsigned int		 c_close_rcvd:1;
+	char			 c_peer[PEER_LEN];
 
 	struct bufferevent	*c_cbev;
 	struct bufferevent	*c_bbev;
@@ -224,12 +226,11 @@ struct conn {
 	 * (relay_timer()), then the close deadline.
 	 */
 	struct event		 c_timer;
-	struct timeval		 c_ping_next;	/* open: when the next ping is due */
-	struct timeval		 c_last_msg;	/* for idle_timeout_ms */
+	uint64_t		 c_ping_next;	/* open: when the next ping is due */
+	uint64_t		 c_last_msg;	/* for idle_timeout_ms */
+						/* (both ms, relay_now()) */
 
 	/* close handshake, and the access line */
-	uint16_t		 c_close_code;	/* sent, for the access line */
-	int16_t			 c_status;	/* HTTP status answered */
 	const char		*c_close_by;	/* "client", "backend", "gateway" */
 	char			*c_close_reason; /* or NULL; CONN_REASON() */
 	uint64_t		 c_msgs_in, c_bytes_in;	/* client -> backend */
