@@ -131,6 +131,32 @@ class Protocol(GatewayTest):
         c.send_binary(b"\xff\xfe")
         self.assertEqual(c.recv_message(), (OP_BINARY, b"\xff\xfe"))
 
+    def test_frames_cut_across_reads(self):
+        # Each piece arrives in a read of its own: a message, a frame
+        # header and a control frame left open between reads must carry
+        # on where they stopped (the relay keeps decoder state and the
+        # message only while they are open).
+        c = self.client()
+        text = "h\u00e9llo w\u00f6rld ".encode() * 20
+        stream = (build_frame(OP_TEXT, text[:5], fin=False)
+                  + build_frame(OP_PING, b"ping!")
+                  + build_frame(OP_CONT, text[5:6], fin=False)
+                  + build_frame(OP_CONT, text[6:100], fin=False)
+                  + build_frame(OP_CONT, text[100:])
+                  + build_frame(OP_BINARY, b"\x00" * 300))
+        prev = 0
+        for cut in (1, 3, 7, 12, 15, 20, 24, 30, 31, 40, 60,
+                    len(stream) - 200, len(stream) - 1, len(stream)):
+            c.send(stream[prev:cut])
+            prev = cut
+            time.sleep(0.03)
+        self.assertEqual(c.recv_frame()[2:], (OP_PONG, b"ping!"))
+        self.assertEqual(c.recv_message(), (OP_TEXT, text))
+        self.assertEqual(c.recv_message(), (OP_BINARY, b"\x00" * 300))
+        # byte by byte
+        c.send_slowly(build_frame(OP_TEXT, "\u2603 ok".encode()), 0.005)
+        self.assertEqual(c.recv_message(), (OP_TEXT, "\u2603 ok".encode()))
+
     def test_too_big_1009(self):
         cases = {
             "one frame": build_frame(OP_BINARY, b"x" * (LIMIT + 1)),
