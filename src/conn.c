@@ -705,7 +705,7 @@ conn_shutdown(struct conn *c)
  * bufferevent_struct.h) at this callback instead, which reads into space
  * reserved in the input buffer until the socket is drained or the
  * bufferevent's max_single_read (CONN_READ_MORE, or one raw message) is
- * reached: a 32-byte message costs one readv, a 16 KiB one usually one.
+ * reached: a 32-byte message costs one recv, a 16 KiB one usually one.
  * Enabling and disabling EV_READ work as before, since they add and
  * delete the same event.
  *
@@ -749,7 +749,9 @@ conn_sock_readcb(evutil_socket_t fd, short what, void *arg)
 			got += iov[i].iov_len;
 		}
 		nv = i;
-		if ((n = readv(fd, iov, nv)) <= 0) {
+		n = nv == 1 ? recv(fd, iov[0].iov_base, iov[0].iov_len, 0) :
+		    readv(fd, iov, nv);
+		if (n <= 0) {
 			if (n == -1 && errno != EAGAIN && errno != EINTR)
 				err = errno;
 			evbuffer_commit_space(in, v, 0);
@@ -834,33 +836,60 @@ conn_sock_new(struct event_base *base, int fd)
  * through libevent's write path until conn_flush() finds output left over.
  *
  * Write what a callback queued for bev now, instead of arming EV_WRITE
- * and writing on the loop's next turn: one writev per side per callback
- * rather than an epoll_ctl to arm, a wake-up, and another epoll_ctl to
- * disarm.  EV_WRITE stays enabled only while output is left over (the
- * socket is full, or the write failed); libevent then finishes the write
- * or reports the error, and calls the write callback as usual.  Not for
- * TLS, whose bytes must go through the SSL object.  Returns 1 if it wrote.
+ * and writing on the loop's next turn: one send (or sendmsg, when the
+ * output spans several chains) per side per callback rather than an
+ * epoll_ctl to arm, a wake-up, and another epoll_ctl to disarm.  EV_WRITE
+ * stays enabled only while output is left over (the socket is full, or
+ * the write failed); libevent then finishes the write or reports the
+ * error, and calls the write callback as usual.  Not for TLS, whose bytes
+ * must go through the SSL object.  Returns 1 if it wrote.
  */
 static int
 conn_flush(struct bufferevent *bev)
 {
-	struct evbuffer	*out = bufferevent_get_output(bev);
-	int		 wrote = 0;
+	struct evbuffer		*out = bufferevent_get_output(bev);
+	struct evbuffer_iovec	 v[CONN_WRITE_IOV];
+	struct iovec		 iov[CONN_WRITE_IOV];
+	struct msghdr		 msg;
+	ssize_t			 n;
+	int			 i, nv, fd;
 
+	if (evbuffer_get_length(out) == 0) {
+		/* the usual case: nothing queued, EV_WRITE already off */
+		if ((bufferevent_get_enabled(bev) & EV_WRITE) && !tls_is(bev))
+			bufferevent_disable(bev, EV_WRITE);
+		return 0;
+	}
 	if (tls_is(bev))
 		return 0;
-	if (evbuffer_get_length(out) > 0) {
+	fd = bufferevent_getfd(bev);
+	if ((nv = evbuffer_peek(out, -1, NULL, v, CONN_WRITE_IOV)) >
+	    CONN_WRITE_IOV)
+		nv = CONN_WRITE_IOV;
+	if (nv == 1)
+		n = send(fd, v[0].iov_base, v[0].iov_len, MSG_NOSIGNAL);
+	else {
+		for (i = 0; i < nv; i++) {
+			iov[i].iov_base = v[i].iov_base;
+			iov[i].iov_len = v[i].iov_len;
+		}
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = iov;
+		msg.msg_iovlen = (size_t)nv;
+		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+	}
+	if (n > 0) {
 		/* A socket bufferevent freezes the start of its output. */
 		evbuffer_unfreeze(out, 1);
-		if (evbuffer_write(out, bufferevent_getfd(bev)) > 0)
-			wrote = 1;
+		evbuffer_drain(out, (size_t)n);
 		evbuffer_freeze(out, 1);
 	}
+	/* Left over, or failed: libevent's write path takes it from here. */
 	if (evbuffer_get_length(out) == 0)
 		bufferevent_disable(bev, EV_WRITE);
 	else
 		bufferevent_enable(bev, EV_WRITE);
-	return wrote;
+	return n > 0;
 }
 
 /*

@@ -35,6 +35,7 @@ struct proxy_wait;
    header), and at most per callback */
 #define CONN_READ_CHUNK	(65536 - 128)
 #define CONN_READ_MORE	(256 * 1024)
+#define CONN_WRITE_IOV	64		/* chains per sendmsg (libevent: 128) */
 #define PEER_LEN	(INET6_ADDRSTRLEN + 8)
 #define TARGET_LOG_LEN	128		/* at most, for the log lines */
 #define CONN_REASON_LEN	64		/* the close reason, at most */
