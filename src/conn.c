@@ -142,6 +142,9 @@ conn_client_start(struct conn *c, int fd)
 		c->c_cbev = tls_accept(w->w_base, fd, c->c_listen->l_tls);
 	else
 		c->c_cbev = conn_sock_new(w->w_base, fd);
+	/* A request is small: no 64 KiB chains for it (relay_start()). */
+	if (c->c_cbev != NULL && !tls_is(c->c_cbev))
+		bufferevent_set_max_single_read(c->c_cbev, CONN_READ_HTTP);
 	if (c->c_cbev == NULL) {
 		close(fd);
 		log_warnx("#%" PRIu64 " %s: cannot allocate a %sbufferevent",

@@ -24,6 +24,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "tls.h"
 #include "wsgated.h"
 
 static void	relay_backend_readcb(struct bufferevent *, void *);
@@ -96,6 +97,8 @@ relay_start(struct conn *c, const char *accept, const struct dfl_params *agreed)
 	low = lim->buffer_limit / 2;
 	bufferevent_setwatermark(c->c_cbev, EV_WRITE, low, 0);
 	bufferevent_setwatermark(c->c_bbev, EV_WRITE, low, 0);
+	if (!tls_is(c->c_cbev))	/* past the small reads of the request */
+		bufferevent_set_max_single_read(c->c_cbev, CONN_READ_MORE);
 	if (be->b_framing == FRAMING_RAW)	/* one message per read */
 		bufferevent_set_max_single_read(c->c_bbev,
 		    lim->max_message_size < 65536 ?

@@ -31,9 +31,11 @@ struct evbuffer;
 struct evconnlistener;
 struct proxy_wait;
 
-/* conn_sock_readcb(): bytes per readv (a 64 KiB evbuffer chain with its
-   header), and at most per callback */
+/* conn_sock_readcb(): bytes per read (a 64 KiB evbuffer chain with its
+   header), and at most per callback: while the upgrade request is read,
+   and once the connection is open */
 #define CONN_READ_CHUNK	(65536 - 128)
+#define CONN_READ_HTTP	(4096 - 128)
 #define CONN_READ_MORE	(256 * 1024)
 #define CONN_WRITE_IOV	64		/* chains per sendmsg (libevent: 128) */
 #define PEER_LEN	(INET6_ADDRSTRLEN + 8)
