@@ -173,11 +173,13 @@ class FaultTest(GatewayTest):
 
 class FrameReader:
     """Server frames from a blocking socket, parsed out of a large
-    buffer; payloads are handed to a callback instead of being kept."""
+    buffer; payloads are handed to a callback instead of being kept.
+    Start it with what the client read past the 101 response (the first
+    frames can come in the same segment), or the stream is misaligned."""
 
-    def __init__(self, sock):
+    def __init__(self, sock, pending=b""):
         self.sock = sock
-        self.buf = bytearray()
+        self.buf = bytearray(pending)
         self.control = False
 
     def _fill(self):

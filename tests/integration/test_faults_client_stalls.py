@@ -62,7 +62,7 @@ class ClientStalls(FaultTest):
         rss_stalled = gw.rss_kb()
         # the client reads again: everything arrives, in order
         t0 = time.monotonic()
-        r = FrameReader(c.sock)
+        r = FrameReader(c.sock, c.buf)
         c.sock.settimeout(30)
         got = hashlib.sha256()
         n = 0
