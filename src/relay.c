@@ -55,6 +55,7 @@ static ssize_t	relay_zrun(struct conn *, uint8_t *, size_t *,
  * queued: a small message then costs its bytes, not a chain of its own.
  */
 #define RELAY_ZCHUNK	16384
+#define RELAY_COPY_MAX	2048	/* relay_append(): copied, not moved, up to this */
 static void	relay_client_throttle(struct conn *);
 
 /*
@@ -135,6 +136,33 @@ relay_touch(struct conn *c)
 	c->c_last_msg = relay_now(c);
 }
 
+/*
+ * Append a header of n bytes and then msg (left empty) to out.  A small
+ * message is copied behind its header, so a socket gets one contiguous
+ * write (send, not sendmsg over two chains) and no chain changes hands;
+ * a big one is moved by reference, without copying.  (evbuffer_peek()
+ * counts the chains past the vectors given only for a length >= 0.)
+ */
+static void
+relay_append(struct evbuffer *out, const uint8_t *hdr, size_t n,
+    struct evbuffer *msg)
+{
+	struct evbuffer_iovec	 v[4];
+	size_t			 len = evbuffer_get_length(msg);
+	int			 i, nv;
+
+	if (n > 0)
+		evbuffer_add(out, hdr, n);
+	if (len > RELAY_COPY_MAX ||
+	    (nv = evbuffer_peek(msg, (ev_ssize_t)len, NULL, v, 4)) > 4) {
+		evbuffer_add_buffer(out, msg);
+		return;
+	}
+	for (i = 0; i < nv; i++)
+		evbuffer_add(out, v[i].iov_base, v[i].iov_len);
+	evbuffer_drain(msg, len);
+}
+
 /* Send one control frame (or a small data frame) to the client. */
 void
 relay_send_frame(struct conn *c, int opcode, const void *data, size_t len)
@@ -187,8 +215,7 @@ relay_send_message(struct conn *c, int opcode, struct evbuffer *msg)
 			evbuffer_add_buffer(out, c->c_pmd->z_msg);
 	} else {
 		n = ws_encode_header(hdr, 1, opcode, 0, len, NULL);
-		evbuffer_add(out, hdr, n);
-		evbuffer_add_buffer(out, msg);
+		relay_append(out, hdr, n, msg);
 	}
 	c->c_msgs_out++;
 	c->c_bytes_out += len;
@@ -633,9 +660,7 @@ relay_client_message(struct conn *c, int opcode)
 	out = bufferevent_get_output(c->c_bbev);
 	n = framing_encode_prefix(mode, hdr, opcode == WS_OP_TEXT ?
 	    FRAMING_TEXT : FRAMING_BINARY, (uint32_t)len);
-	if (n > 0)
-		evbuffer_add(out, hdr, n);
-	evbuffer_add_buffer(out, c->c_cmsg);
+	relay_append(out, hdr, n, c->c_cmsg);
 	if ((n = framing_encode_suffix(mode, hdr)) > 0)
 		evbuffer_add(out, hdr, n);
 }
