@@ -12,6 +12,7 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <arpa/inet.h>
 
@@ -324,6 +325,9 @@ static void	conf_status(struct conf_loader *, struct conf *,
 		    const config_setting_t *);
 static int	conf_netmask(const char *, struct conf_netmask *);
 static int	conf_canon(const char *, char *, size_t);
+static int	conf_includes(struct conf_loader *, const char *, int);
+static int	conf_include_one(struct conf_loader *, const char *, int,
+		    const char *, int);
 
 struct conf *
 conf_load(const char *path, conf_error_fn err, void *arg, int *nerrors)
@@ -348,6 +352,8 @@ conf_load(const char *path, conf_error_fn err, void *arg, int *nerrors)
 	 */
 	config_init(&cfg);
 
+	if (conf_includes(&ld, path, 0) == -1)
+		goto done;
 	errno = 0;
 	if (config_read_file(&cfg, path) != CONFIG_TRUE) {
 		saved_errno = errno;
@@ -420,6 +426,159 @@ conf_error(struct conf_loader *ld, const config_setting_t *s,
 	else
 		conf_verror(ld, ULONG_MAX, ld->ld_path, 0, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * libconfig 1.5 opens @include files itself, and its scanner calls
+ * exit() when a read fails: `@include "/etc"` (a directory) would end
+ * the process, on a reload too, and a FIFO would block it.  So the
+ * directives are found first, the way its scanner finds them (at the
+ * start of a line outside comments, `@include "path"` with \\ and \"
+ * escapes, the path ending at a NUL), and each must name a regular file;
+ * what that file includes is checked in turn, as deep as libconfig goes.
+ * A file that cannot be opened is left to libconfig to report.  Returns
+ * -1 after reporting an error.
+ */
+#define CONF_INCLUDE_DEPTH	10	/* libconfig's MAX_INCLUDE_DEPTH */
+
+static int
+conf_includes(struct conf_loader *ld, const char *file, int depth)
+{
+	static const char kw[] = "@include";
+	enum { BOL, KW, SP, PATH, ESC, LINE, QUOTE, QESC, CMT, CMTEND,
+	    SLASH, SKIPLINE } st = BOL;
+	struct stat	 sb;
+	FILE		*f;
+	char		 inc[PATH_MAX];
+	size_t		 len = 0, k = 0;
+	int		 c, line = 1, inc_line = 0, cut = 0, rc = 0;
+
+	if ((f = fopen(file, "r")) == NULL)
+		return 0;
+	if (fstat(fileno(f), &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		fclose(f);		/* libconfig's error, as before */
+		return 0;
+	}
+	while (rc == 0 && (c = getc(f)) != EOF) {
+		switch (st) {
+		case BOL:
+			if (c == ' ' || c == '\t')
+				break;
+			if (c == '@') {
+				st = KW;
+				k = 1;
+				break;
+			}
+			goto line;
+		case KW:
+			if (kw[k] != '\0' && c == kw[k]) {
+				k++;
+				break;
+			}
+			if (kw[k] == '\0' && (c == ' ' || c == '\t')) {
+				st = SP;
+				break;
+			}
+			goto line;
+		case SP:
+			if (c == ' ' || c == '\t')
+				break;
+			if (c == '"') {
+				st = PATH;
+				len = 0;
+				cut = 0;
+				inc_line = line;
+				break;
+			}
+			goto line;
+		case ESC:
+			if (c != '\\' && c != '"' && !cut && len <
+			    sizeof(inc) - 1)
+				inc[len++] = '\\';
+			st = PATH;
+			goto add;
+		case PATH:
+			if (c == '\\') {
+				st = ESC;
+				break;
+			}
+			if (c == '"') {
+				inc[len] = '\0';
+				st = LINE;
+				rc = len > 0 && len < sizeof(inc) - 1 ?
+				    conf_include_one(ld, file, inc_line, inc,
+				    depth) : 0;
+				break;
+			}
+		add:
+			if (c == '\0')
+				cut = 1;	/* a C string ends here */
+			else if (!cut && len < sizeof(inc) - 1)
+				inc[len++] = (char)c;
+			else if (!cut)
+				len = sizeof(inc);	/* too long: libconfig's */
+			break;
+		line:
+			st = LINE;
+			/* FALLTHROUGH */
+		case LINE:
+			if (c == '"')
+				st = QUOTE;
+			else if (c == '#')
+				st = SKIPLINE;
+			else if (c == '/')
+				st = SLASH;
+			break;
+		case SLASH:
+			st = c == '*' ? CMT : c == '/' ? SKIPLINE : LINE;
+			break;
+		case QUOTE:
+			if (c == '\\')
+				st = QESC;
+			else if (c == '"')
+				st = LINE;
+			break;
+		case QESC:
+			st = QUOTE;
+			break;
+		case CMT:
+			if (c == '*')
+				st = CMTEND;
+			break;
+		case CMTEND:
+			st = c == '/' ? LINE : c == '*' ? CMTEND : CMT;
+			break;
+		case SKIPLINE:
+			break;
+		}
+		if (c == '\n') {
+			line++;
+			if (st == LINE || st == SKIPLINE || st == SLASH ||
+			    st == KW || st == SP)
+				st = BOL;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+/* One @include of file (at line): a regular file, and its own includes. */
+static int
+conf_include_one(struct conf_loader *ld, const char *file, int line,
+    const char *inc, int depth)
+{
+	struct stat	 sb;
+
+	if (stat(inc, &sb) == -1)
+		return 0;	/* libconfig says it cannot open it */
+	if (!S_ISREG(sb.st_mode)) {
+		conf_error_at(ld, file, line, "@include \"%s\": not a regular "
+		    "file", inc);
+		return -1;
+	}
+	if (depth + 1 >= CONF_INCLUDE_DEPTH)
+		return 0;	/* libconfig reports the depth */
+	return conf_includes(ld, inc, depth + 1);
 }
 
 /* The same for a given file and line (0: none), e.g. a syntax error. */

@@ -4,8 +4,10 @@ the new routes while old ones keep going; listeners added and removed by
 a reload are opened and closed; an invalid config is refused with FILE:LINE
 and the old one stays in force."""
 
+import os
 import signal
 import socket
+import tempfile
 import threading
 import time
 
@@ -162,6 +164,26 @@ class Reload(GatewayTest):
                 if "morse" in ln][0]
         self.assertIn("%s:%d: unknown framing" % (gw.conf_path, line),
                       gw.log())
+        self.assertIn("keeping the running configuration", gw.log())
+        echo_once(c, 0)
+        self.raw(gw).handshake("/new", expect=404)
+        self.raw_ws(gw, "/echo")
+
+    def test_include_of_a_directory_refused(self):
+        # libconfig's scanner would exit() reading a directory: the
+        # running daemon must refuse the file and carry on instead
+        port = free_port()
+        gw = self.start_gateway(conf=self.make_config(self.routes(),
+                                                      port=port), port=port)
+        c = self.raw_ws(gw, "/echo")
+        inc = tempfile.mkdtemp()
+        self.addCleanup(os.rmdir, inc)
+        text = libconfig(self.make_config(self.routes("/new"), port=port))
+        self.rewrite(gw, text + '\n@include "%s"\n' % inc)
+        self.reload(gw, 0)
+        line = len(text.splitlines()) + 2
+        self.assertIn('%s:%d: @include "%s": not a regular file'
+                      % (gw.conf_path, line, inc), gw.log())
         self.assertIn("keeping the running configuration", gw.log())
         echo_once(c, 0)
         self.raw(gw).handshake("/new", expect=404)

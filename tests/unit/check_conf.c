@@ -353,6 +353,55 @@ START_TEST(test_include)
 }
 END_TEST
 
+/*
+ * An @include naming a directory (or a FIFO, a device) is an error of
+ * ours: libconfig 1.5's scanner would exit() on the failed read.  Found
+ * in included files too; not in comments.
+ */
+START_TEST(test_include_not_regular)
+{
+	char	 top[] = "/tmp/check_conf.XXXXXX";
+	char	 sub[] = "/tmp/check_conf.XXXXXX";
+	char	 want[PATH_MAX + 64];
+	FILE	*fp;
+	int	 fd, n = -1;
+
+	ck_assert_int_ge(fd = mkstemp(sub), 0);
+	ck_assert_ptr_nonnull(fp = fdopen(fd, "w"));
+	fprintf(fp, "# @include \"/\"\nworkers = 2; /* @include \"/\"\n"
+	    "@include \"/\" */ s = \"@include \\\"/\";\n"
+	    "  @include \"/tmp\"\n");
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_int_ge(fd = mkstemp(top), 0);
+	ck_assert_ptr_nonnull(fp = fdopen(fd, "w"));
+	fprintf(fp, "listen = ( { address = \"::\"; port = 1; } );\n"
+	    "@include \"%s\"\n", sub);
+	ck_assert_int_eq(fclose(fp), 0);
+
+	ck_assert_ptr_null(conf_load(top, errs_collect, &errs, &n));
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(errs.n, 1);
+	snprintf(want, sizeof(want), "%s:4: @include \"/tmp\": not a "
+	    "regular file", sub);
+	ck_assert_str_eq(errs.msg[0], want);
+
+	/* the path ends at a NUL, as libconfig's does */
+	ck_assert_ptr_nonnull(fp = fopen(top, "w"));
+	fprintf(fp, "@include \"/dev/null");
+	fputc('\0', fp);
+	fprintf(fp, "x\"\n");
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_ptr_null(conf_load(top, errs_collect, &errs, &n));
+	unlink(top);
+	unlink(sub);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(errs.n, 2);
+	snprintf(want, sizeof(want), "%s:1: @include \"/dev/null\": not a "
+	    "regular file", top);
+	ck_assert_str_eq(errs.msg[1], want);
+}
+END_TEST
+
 START_TEST(test_missing_file)
 {
 	char		 want[PATH_MAX + 64];
@@ -683,6 +732,7 @@ conf_suite(void)
 	tcase_add_loop_test(tc, test_bad, 0,
 	    sizeof(bad_files) / sizeof(bad_files[0]));
 	tcase_add_test(tc, test_include);
+	tcase_add_test(tc, test_include_not_regular);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_null_callback);
 	suite_add_tcase(s, tc);
