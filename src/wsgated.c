@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <getopt.h>
 #include <grp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -74,16 +75,24 @@ static int	listeners_open(struct mainloop *, const struct conf *,
 static void	listeners_free(struct listener **, size_t);
 static void	drop_privileges(const struct conf *);
 
+static const struct option longopts[] = {
+	{ "config",	required_argument,	NULL,	'c' },
+	{ "test",	no_argument,		NULL,	't' },
+	{ "version",	no_argument,		NULL,	'V' },
+	{ "help",	no_argument,		NULL,	'h' },
+	{ NULL,		0,			NULL,	0 }
+};
+
 static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: wsgated [-c file] [-t] [-V] [-h]\n");
 	if (fp == stdout) {
 		fprintf(fp,
-		    "  -c file  configuration file (default %s)\n"
-		    "  -t       check the configuration and exit\n"
-		    "  -V       print the version and exit\n"
-		    "  -h       print this help and exit\n"
+		    "  -c, --config file  configuration file (default %s)\n"
+		    "  -t, --test         check the configuration and exit\n"
+		    "  -V, --version      print the version and exit\n"
+		    "  -h, --help         print this help and exit\n"
 		    "Signals: SIGTERM/SIGINT stop gracefully (close 1001 to"
 		    " clients), SIGHUP reloads the configuration.\n",
 		    DEFAULT_CONF);
@@ -433,7 +442,7 @@ main(int argc, char *argv[])
 	int		 ch, test = 0, nerr = 0, i, started = 0;
 	size_t		 j;
 
-	while ((ch = getopt(argc, argv, "c:tVh")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:tVh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;

@@ -143,3 +143,16 @@ class ConfigTest(GatewayTest):
         rc, out, err = self.wsgated("-V")
         self.assertEqual(rc, 0)
         self.assertTrue((out + err).strip(), "-V printed nothing")
+
+    def test_long_options(self):
+        # --config, --test, --version and --help do what -c, -t, -V, -h do
+        path = self.write_config(ISSUE_EXAMPLE, "long.conf")
+        self.assertEqual(self.wsgated("--test", "--config", path),
+                         self.wsgated("-t", "-c", path))
+        self.assertEqual(self.wsgated("--version"), self.wsgated("-V"))
+        rc, out, err = self.wsgated("--help")
+        self.assertEqual((rc, out, err), self.wsgated("-h"))
+        self.assertIn("--config file", out)
+        rc, out, err = self.wsgated("--bogus")
+        self.assertEqual(rc, 1)
+        self.assertIn("usage: wsgated", err)
