@@ -436,7 +436,8 @@ conf_error(struct conf_loader *ld, const config_setting_t *s,
  * start of a line outside comments, `@include "path"` with \\ and \"
  * escapes, the path ending at a NUL), and each must name a regular file;
  * what that file includes is checked in turn, as deep as libconfig goes.
- * A file that cannot be opened is left to libconfig to report.  Returns
+ * A file that cannot be opened is left to libconfig to report; one that
+ * cannot be read (/proc/self/mem) is reported here.  Returns
  * -1 after reporting an error.
  */
 #define CONF_INCLUDE_DEPTH	10	/* libconfig's MAX_INCLUDE_DEPTH */
@@ -557,6 +558,11 @@ conf_includes(struct conf_loader *ld, const char *file, int depth)
 			    st == KW || st == SP)
 				st = BOL;
 		}
+	}
+	if (rc == 0 && ferror(f)) {
+		/* the same read would be fatal to libconfig */
+		conf_error_at(ld, file, 0, "cannot read: %s", strerror(errno));
+		rc = -1;
 	}
 	fclose(f);
 	return rc;

@@ -392,13 +392,24 @@ START_TEST(test_include_not_regular)
 	fprintf(fp, "x\"\n");
 	ck_assert_int_eq(fclose(fp), 0);
 	ck_assert_ptr_null(conf_load(top, errs_collect, &errs, &n));
-	unlink(top);
-	unlink(sub);
 	ck_assert_int_eq(n, 1);
 	ck_assert_int_eq(errs.n, 2);
 	snprintf(want, sizeof(want), "%s:1: @include \"/dev/null\": not a "
 	    "regular file", top);
 	ck_assert_str_eq(errs.msg[1], want);
+
+	/* a regular file whose read fails is no better */
+	ck_assert_ptr_nonnull(fp = fopen(top, "w"));
+	fprintf(fp, "@include \"/proc/self/mem\"\n");
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_ptr_null(conf_load(top, errs_collect, &errs, &n));
+	unlink(top);
+	unlink(sub);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(errs.n, 3);
+	snprintf(want, sizeof(want), "/proc/self/mem: cannot read: %s",
+	    strerror(EIO));
+	ck_assert_str_eq(errs.msg[2], want);
 }
 END_TEST
 
