@@ -433,14 +433,39 @@ conf_error(struct conf_loader *ld, const config_setting_t *s,
  * exit() when a read fails: `@include "/etc"` (a directory) would end
  * the process, on a reload too, and a FIFO would block it.  So the
  * directives are found first, the way its scanner finds them (at the
- * start of a line outside comments, `@include "path"` with \\ and \"
- * escapes, the path ending at a NUL), and each must name a regular file;
- * what that file includes is checked in turn, as deep as libconfig goes.
- * A file that cannot be opened is left to libconfig to report; one that
- * cannot be read (/proc/self/mem) is reported here.  Returns
- * -1 after reporting an error.
+ * start of a line outside comments, `@include "path"`), and each must
+ * name a regular file that can be read; what that file includes is
+ * checked in turn, as deep as libconfig goes.  A file that cannot be
+ * opened is left to libconfig to report.  Returns -1 after reporting an
+ * error.
+ *
+ * The path is built as its scanner builds it: runs of characters other
+ * than a backslash and " are appended each as a C string (so a NUL drops
+ * the rest of its run); \\ and \" append \ and ".  A backslash before anything
+ * else matches none of its rules; it is taken both ways, dropped and
+ * kept, and both paths are checked.
  */
 #define CONF_INCLUDE_DEPTH	10	/* libconfig's MAX_INCLUDE_DEPTH */
+
+struct conf_incpath {
+	char	 p[2][PATH_MAX];	/* backslash dropped, kept */
+	size_t	 len[2];
+	int	 cut;			/* a NUL ended this run */
+};
+
+static void
+conf_incpath_add(struct conf_incpath *ip, int which, int c)
+{
+	int	 i;
+
+	for (i = 0; i < 2; i++) {
+		if (which != -1 && which != i)
+			continue;
+		if (ip->len[i] < sizeof(ip->p[i]))
+			ip->p[i][ip->len[i]] = (char)c;
+		ip->len[i]++;	/* past the end: too long, libconfig's */
+	}
+}
 
 static int
 conf_includes(struct conf_loader *ld, const char *file, int depth)
@@ -448,11 +473,11 @@ conf_includes(struct conf_loader *ld, const char *file, int depth)
 	static const char kw[] = "@include";
 	enum { BOL, KW, SP, PATH, ESC, LINE, QUOTE, QESC, CMT, CMTEND,
 	    SLASH, SKIPLINE } st = BOL;
+	struct conf_incpath ip;
 	struct stat	 sb;
 	FILE		*f;
-	char		 inc[PATH_MAX];
-	size_t		 len = 0, k = 0;
-	int		 c, line = 1, inc_line = 0, cut = 0, rc = 0;
+	size_t		 k = 0;
+	int		 c, i, line = 1, inc_line = 0, rc = 0;
 
 	if ((f = fopen(file, "r")) == NULL)
 		return 0;
@@ -486,38 +511,44 @@ conf_includes(struct conf_loader *ld, const char *file, int depth)
 				break;
 			if (c == '"') {
 				st = PATH;
-				len = 0;
-				cut = 0;
+				memset(&ip, 0, sizeof(ip));
 				inc_line = line;
 				break;
 			}
 			goto line;
 		case ESC:
-			if (c != '\\' && c != '"' && !cut && len <
-			    sizeof(inc) - 1)
-				inc[len++] = '\\';
 			st = PATH;
-			goto add;
+			if (c == '\\' || c == '"') {
+				conf_incpath_add(&ip, -1, c);
+				break;
+			}
+			conf_incpath_add(&ip, 1, '\\');
+			goto run;
 		case PATH:
 			if (c == '\\') {
 				st = ESC;
+				ip.cut = 0;
 				break;
 			}
 			if (c == '"') {
-				inc[len] = '\0';
 				st = LINE;
-				rc = len > 0 && len < sizeof(inc) - 1 ?
-				    conf_include_one(ld, file, inc_line, inc,
-				    depth) : 0;
+				ip.cut = 0;
+				for (i = 0; i < 2 && rc == 0; i++) {
+					if (ip.len[i] == 0 || ip.len[i] >=
+					    sizeof(ip.p[i]) || (i == 1 &&
+					    strcmp(ip.p[0], ip.p[1]) == 0))
+						continue;
+					ip.p[i][ip.len[i]] = '\0';
+					rc = conf_include_one(ld, file,
+					    inc_line, ip.p[i], depth);
+				}
 				break;
 			}
-		add:
+		run:
 			if (c == '\0')
-				cut = 1;	/* a C string ends here */
-			else if (!cut && len < sizeof(inc) - 1)
-				inc[len++] = (char)c;
-			else if (!cut)
-				len = sizeof(inc);	/* too long: libconfig's */
+				ip.cut = 1;
+			else if (!ip.cut)
+				conf_incpath_add(&ip, -1, c);
 			break;
 		line:
 			st = LINE;

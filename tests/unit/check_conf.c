@@ -7,6 +7,7 @@
  * directory (make unit runs the tests from there).
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -362,6 +363,7 @@ START_TEST(test_include_not_regular)
 {
 	char	 top[] = "/tmp/check_conf.XXXXXX";
 	char	 sub[] = "/tmp/check_conf.XXXXXX";
+	char	 dir[] = "/tmp/check_conf.XXXXXX", path[PATH_MAX];
 	char	 want[PATH_MAX + 64];
 	FILE	*fp;
 	int	 fd, n = -1;
@@ -398,6 +400,40 @@ START_TEST(test_include_not_regular)
 	    "regular file", top);
 	ck_assert_str_eq(errs.msg[1], want);
 
+	/*
+	 * A backslash before anything but \\ or " matches no rule of
+	 * libconfig's scanner and is dropped (its path is "/"); and a NUL
+	 * ends only its run of characters.
+	 */
+	ck_assert_ptr_nonnull(fp = fopen(top, "w"));
+	fprintf(fp, "@include \"/\\");
+	fputc('\0', fp);
+	fprintf(fp, "x\"\n");
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_ptr_null(conf_load(top, errs_collect, &errs, &n));
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(errs.n, 3);
+	snprintf(want, sizeof(want), "%s:1: @include \"/\": not a "
+	    "regular file", top);
+	ck_assert_str_eq(errs.msg[2], want);
+
+	/* "D/a", NUL, "junk", \\, "b": libconfig opens D/a\b, a directory */
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/a\\b", dir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	ck_assert_ptr_nonnull(fp = fopen(top, "w"));
+	fprintf(fp, "@include \"%s/a", dir);
+	fputc('\0', fp);
+	fprintf(fp, "junk\\\\b\"\n");
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_ptr_null(conf_load(top, errs_collect, &errs, &n));
+	ck_assert_int_eq(rmdir(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+	ck_assert_int_eq(errs.n, 4);
+	snprintf(want, sizeof(want), "%s:1: @include \"%s\": not a "
+	    "regular file", top, path);
+	ck_assert_str_eq(errs.msg[3], want);
+
 	/* a regular file whose read fails is no better */
 	ck_assert_ptr_nonnull(fp = fopen(top, "w"));
 	fprintf(fp, "@include \"/proc/self/mem\"\n");
@@ -406,10 +442,10 @@ START_TEST(test_include_not_regular)
 	unlink(top);
 	unlink(sub);
 	ck_assert_int_eq(n, 1);
-	ck_assert_int_eq(errs.n, 3);
+	ck_assert_int_eq(errs.n, 5);
 	snprintf(want, sizeof(want), "/proc/self/mem: cannot read: %s",
 	    strerror(EIO));
-	ck_assert_str_eq(errs.msg[2], want);
+	ck_assert_str_eq(errs.msg[4], want);
 }
 END_TEST
 
