@@ -605,12 +605,13 @@ conf_include_one(struct conf_loader *ld, const char *file, int line,
     const char *inc, int depth)
 {
 	struct stat	 sb;
+	char		 q[PATH_MAX + 16];
 
 	if (stat(inc, &sb) == -1)
 		return 0;	/* libconfig says it cannot open it */
 	if (!S_ISREG(sb.st_mode)) {
-		conf_error_at(ld, file, line, "@include \"%s\": not a regular "
-		    "file", inc);
+		conf_error_at(ld, file, line, "@include %s: not a regular file",
+		    conf_quote(q, sizeof(q), inc));
 		return -1;
 	}
 	if (depth + 1 >= CONF_INCLUDE_DEPTH)
@@ -1908,6 +1909,7 @@ conf_listen_names(struct conf_loader *ld, struct conf *conf,
 {
 	struct conf_listen	*l;
 	char			 buf[PATH_MAX + 64], tmp[PATH_MAX + 64];
+	char			 q[4 * (PATH_MAX + 64)];
 	char			 v6[INET6_ADDRSTRLEN + 2];
 	size_t			 i, j;
 
@@ -1938,7 +1940,8 @@ conf_listen_names(struct conf_loader *ld, struct conf *conf,
 				continue;
 			conf_error(ld, config_setting_get_elem(list,
 			    (unsigned int)i), "listen entry %s is a duplicate "
-			    "(first defined on line %d)", l->l_name,
+			    "(first defined on line %d)",
+			    conf_quote(q, sizeof(q), l->l_name),
 			    conf->c_listens[j].l_line);
 			break;
 		}

@@ -64,7 +64,7 @@ class OpsConfig(unittest.TestCase):
             'routes = ( { path = "/"; backend = "/x"; } );\n'
             'status = { listen = [ "[0::1]:80" ]; };\n')
         self.assertEqual(rc, 1)
-        self.assertIn("%s:2: listen entry [::1]:80 is a duplicate (first "
+        self.assertIn("%s:2: listen entry \"[::1]:80\" is a duplicate (first "
                       "defined on line 1)" % path, err)
         self.assertIn("%s:3: owner is only for unix listeners" % path, err)
         # "[0::1]:80" is the same name as "[::1]:80": no error for it

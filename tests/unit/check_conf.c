@@ -430,9 +430,25 @@ START_TEST(test_include_not_regular)
 	ck_assert_int_eq(rmdir(path), 0);
 	ck_assert_int_eq(rmdir(dir), 0);
 	ck_assert_int_eq(errs.n, 4);
-	snprintf(want, sizeof(want), "%s:1: @include \"%s\": not a "
-	    "regular file", top, path);
+	snprintf(want, sizeof(want), "%s:1: @include \"%s/a\\\\b\": not a "
+	    "regular file", top, dir);	/* quoted: a\\b */
 	ck_assert_str_eq(errs.msg[3], want);
+
+	/* a path is quoted in the message: one line, whatever it holds */
+	strcpy(dir, "/tmp/check_conf.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/a\nb", dir);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	ck_assert_ptr_nonnull(fp = fopen(top, "w"));
+	fprintf(fp, "@include \"%s\"\n", path);
+	ck_assert_int_eq(fclose(fp), 0);
+	ck_assert_ptr_null(conf_load(top, errs_collect, &errs, &n));
+	ck_assert_int_eq(rmdir(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+	ck_assert_int_eq(errs.n, 5);
+	snprintf(want, sizeof(want), "%s:1: @include \"%s/a\\x0ab\": not a "
+	    "regular file", top, dir);
+	ck_assert_str_eq(errs.msg[4], want);
 
 	/* a regular file whose read fails is no better */
 	ck_assert_ptr_nonnull(fp = fopen(top, "w"));
@@ -442,10 +458,10 @@ START_TEST(test_include_not_regular)
 	unlink(top);
 	unlink(sub);
 	ck_assert_int_eq(n, 1);
-	ck_assert_int_eq(errs.n, 5);
+	ck_assert_int_eq(errs.n, 6);
 	snprintf(want, sizeof(want), "/proc/self/mem: cannot read: %s",
 	    strerror(EIO));
-	ck_assert_str_eq(errs.msg[4], want);
+	ck_assert_str_eq(errs.msg[5], want);
 }
 END_TEST
 
