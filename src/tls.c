@@ -122,13 +122,14 @@ static const char *tls_version_name(int);
 
 /*
  * Report an error at "FILE:LINE" of the config (at), or at the config
- * file itself.  The OpenSSL error queue of this thread is cleared.
+ * file itself, control characters (from a path, say) shown as '?'.  The
+ * OpenSSL error queue of this thread is cleared.
  */
 static void
 tls_conf_error(struct tls_loader *ld, const char *at, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	 buf[1024];
+	char	 buf[1024], *p;
 	int	 n;
 
 	ERR_clear_error();
@@ -141,6 +142,10 @@ tls_conf_error(struct tls_loader *ld, const char *at, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf + n, sizeof(buf) - (size_t)n, fmt, ap);
 	va_end(ap);
+	/* one line, whatever the paths in it hold */
+	for (p = buf; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	ld->ld_err(ld->ld_arg, buf);
 }
 

@@ -101,6 +101,15 @@ class TLSConfigTest(TLSGatewayTest):
                          r"certificate in it" % (p, line_of(text, "# NOTPEM"),
                                                  notpem))
 
+    def test_path_with_a_newline_one_line(self):
+        text = self.conf('    cert = "%s\\nx.pem"; # CERT\n    key = "%s";'
+                         % (self.path("missing"), self.good[1]))
+        p, err, _ = self.check(text)
+        self.assertEqual(err, ["%s:%d: cannot read certificate %s?x.pem: No "
+                               "such file or directory"
+                               % (p, line_of(text, "# CERT"),
+                                  self.path("missing"))])
+
     def test_shape_errors(self):
         # errors about the group as a whole are at its line, 2
         cases = [
