@@ -355,113 +355,104 @@ START_TEST(test_include)
 END_TEST
 
 /*
+ * Write text (len bytes, NULs and all) to file, load it, and check that
+ * it fails with one error more, want.
+ */
+static void
+write_file(const char *file, const char *text, size_t len)
+{
+	FILE	*fp;
+
+	ck_assert_ptr_nonnull(fp = fopen(file, "w"));
+	ck_assert_uint_eq(fwrite(text, 1, len, fp), len);
+	ck_assert_int_eq(fclose(fp), 0);
+}
+
+static void
+include_case(const char *file, const char *text, size_t len,
+    const char *want)
+{
+	int	 n = -1, before = errs.n;
+
+	write_file(file, text, len);
+	ck_assert_ptr_null(conf_load(file, errs_collect, &errs, &n));
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(errs.n, before + 1);
+	ck_assert_str_eq(errs.msg[before], want);
+}
+
+/*
  * An @include naming a directory (or a FIFO, a device) is an error of
  * ours: libconfig 1.5's scanner would exit() on the failed read.  Found
  * in included files too; not in comments.
  */
 START_TEST(test_include_not_regular)
 {
-	char	 top[] = "/tmp/check_conf.XXXXXX";
-	char	 sub[] = "/tmp/check_conf.XXXXXX";
-	char	 dir[] = "/tmp/check_conf.XXXXXX", path[PATH_MAX];
-	char	 want[PATH_MAX + 64];
-	FILE	*fp;
-	int	 fd, n = -1;
-
-	ck_assert_int_ge(fd = mkstemp(sub), 0);
-	ck_assert_ptr_nonnull(fp = fdopen(fd, "w"));
-	fprintf(fp, "# @include \"/\"\nworkers = 2; /* @include \"/\"\n"
+	static const char nested[] = "# @include \"/\"\n"
+	    "workers = 2; /* @include \"/\"\n"
 	    "@include \"/\" */ s = \"@include \\\"/\";\n"
-	    "  @include \"/tmp\"\n");
-	ck_assert_int_eq(fclose(fp), 0);
-	ck_assert_int_ge(fd = mkstemp(top), 0);
-	ck_assert_ptr_nonnull(fp = fdopen(fd, "w"));
-	fprintf(fp, "listen = ( { address = \"::\"; port = 1; } );\n"
-	    "@include \"%s\"\n", sub);
-	ck_assert_int_eq(fclose(fp), 0);
-
-	ck_assert_ptr_null(conf_load(top, errs_collect, &errs, &n));
-	ck_assert_int_eq(n, 1);
-	ck_assert_int_eq(errs.n, 1);
-	snprintf(want, sizeof(want), "%s:4: @include \"/tmp\": not a "
-	    "regular file", sub);
-	ck_assert_str_eq(errs.msg[0], want);
-
+	    "  @include \"/tmp\"\n";
 	/* the path ends at a NUL, as libconfig's does */
-	ck_assert_ptr_nonnull(fp = fopen(top, "w"));
-	fprintf(fp, "@include \"/dev/null");
-	fputc('\0', fp);
-	fprintf(fp, "x\"\n");
-	ck_assert_int_eq(fclose(fp), 0);
-	ck_assert_ptr_null(conf_load(top, errs_collect, &errs, &n));
-	ck_assert_int_eq(n, 1);
-	ck_assert_int_eq(errs.n, 2);
-	snprintf(want, sizeof(want), "%s:1: @include \"/dev/null\": not a "
-	    "regular file", top);
-	ck_assert_str_eq(errs.msg[1], want);
-
+	static const char nul[] = "@include \"/dev/null\0x\"\n";
 	/*
 	 * A backslash before anything but \\ or " matches no rule of
 	 * libconfig's scanner and is dropped (its path is "/"); and a NUL
 	 * ends only its run of characters.
 	 */
-	ck_assert_ptr_nonnull(fp = fopen(top, "w"));
-	fprintf(fp, "@include \"/\\");
-	fputc('\0', fp);
-	fprintf(fp, "x\"\n");
-	ck_assert_int_eq(fclose(fp), 0);
-	ck_assert_ptr_null(conf_load(top, errs_collect, &errs, &n));
-	ck_assert_int_eq(n, 1);
-	ck_assert_int_eq(errs.n, 3);
-	snprintf(want, sizeof(want), "%s:1: @include \"/\": not a "
+	static const char esc[] = "@include \"/\\\0x\"\n";
+	char	 top[] = "/tmp/check_conf.XXXXXX";
+	char	 sub[] = "/tmp/check_conf.XXXXXX";
+	char	 dir[] = "/tmp/check_conf.XXXXXX", path[PATH_MAX];
+	char	 text[PATH_MAX + 64], want[PATH_MAX + 64];
+	int	 fd, n;
+
+	ck_assert_int_ge(fd = mkstemp(sub), 0);
+	ck_assert_int_eq(close(fd), 0);
+	ck_assert_int_ge(fd = mkstemp(top), 0);
+	ck_assert_int_eq(close(fd), 0);
+	write_file(sub, nested, sizeof(nested) - 1);
+	n = snprintf(text, sizeof(text), "listen = ( { address = \"::\"; "
+	    "port = 1; } );\n@include \"%s\"\n", sub);
+	snprintf(want, sizeof(want), "%s:4: @include \"/tmp\": not a "
+	    "regular file", sub);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	include_case(top, text, (size_t)n, want);
+	ck_assert_int_eq(unlink(sub), 0);
+
+	snprintf(want, sizeof(want), "%s:1: @include \"/dev/null\": not a "
 	    "regular file", top);
-	ck_assert_str_eq(errs.msg[2], want);
+	include_case(top, nul, sizeof(nul) - 1, want);
+	snprintf(want, sizeof(want), "%s:1: @include \"/\": not a regular "
+	    "file", top);
+	include_case(top, esc, sizeof(esc) - 1, want);
 
 	/* "D/a", NUL, "junk", \\, "b": libconfig opens D/a\b, a directory */
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/a\\b", dir);
 	ck_assert_int_eq(mkdir(path, 0700), 0);
-	ck_assert_ptr_nonnull(fp = fopen(top, "w"));
-	fprintf(fp, "@include \"%s/a", dir);
-	fputc('\0', fp);
-	fprintf(fp, "junk\\\\b\"\n");
-	ck_assert_int_eq(fclose(fp), 0);
-	ck_assert_ptr_null(conf_load(top, errs_collect, &errs, &n));
-	ck_assert_int_eq(rmdir(path), 0);
-	ck_assert_int_eq(rmdir(dir), 0);
-	ck_assert_int_eq(errs.n, 4);
+	n = snprintf(text, sizeof(text), "@include \"%s/a%cjunk\\\\b\"\n", dir,
+	    '\0');
 	snprintf(want, sizeof(want), "%s:1: @include \"%s/a\\\\b\": not a "
 	    "regular file", top, dir);	/* quoted: a\\b */
-	ck_assert_str_eq(errs.msg[3], want);
+	include_case(top, text, (size_t)n, want);
+	ck_assert_int_eq(rmdir(path), 0);
 
 	/* a path is quoted in the message: one line, whatever it holds */
-	strcpy(dir, "/tmp/check_conf.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/a\nb", dir);
 	ck_assert_int_eq(mkdir(path, 0700), 0);
-	ck_assert_ptr_nonnull(fp = fopen(top, "w"));
-	fprintf(fp, "@include \"%s\"\n", path);
-	ck_assert_int_eq(fclose(fp), 0);
-	ck_assert_ptr_null(conf_load(top, errs_collect, &errs, &n));
-	ck_assert_int_eq(rmdir(path), 0);
-	ck_assert_int_eq(rmdir(dir), 0);
-	ck_assert_int_eq(errs.n, 5);
+	n = snprintf(text, sizeof(text), "@include \"%s\"\n", path);
 	snprintf(want, sizeof(want), "%s:1: @include \"%s/a\\x0ab\": not a "
 	    "regular file", top, dir);
-	ck_assert_str_eq(errs.msg[4], want);
+	include_case(top, text, (size_t)n, want);
+	ck_assert_int_eq(rmdir(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
 
 	/* a regular file whose read fails is no better */
-	ck_assert_ptr_nonnull(fp = fopen(top, "w"));
-	fprintf(fp, "@include \"/proc/self/mem\"\n");
-	ck_assert_int_eq(fclose(fp), 0);
-	ck_assert_ptr_null(conf_load(top, errs_collect, &errs, &n));
-	unlink(top);
-	unlink(sub);
-	ck_assert_int_eq(n, 1);
-	ck_assert_int_eq(errs.n, 6);
+	n = snprintf(text, sizeof(text), "@include \"/proc/self/mem\"\n");
 	snprintf(want, sizeof(want), "/proc/self/mem: cannot read: %s",
 	    strerror(EIO));
-	ck_assert_str_eq(errs.msg[5], want);
+	include_case(top, text, (size_t)n, want);
+	ck_assert_int_eq(unlink(top), 0);
 }
 END_TEST
 
