@@ -36,6 +36,7 @@ static void	relay_backend_decode(struct conn *);
 static void	relay_msg_lend(struct evbuffer **, struct evbuffer *);
 static int	relay_msg_return(struct evbuffer **, struct evbuffer *);
 static void	relay_wsdec_lend(struct conn *);
+static void	*relay_dec_keep(void *, const void *, size_t, int, int *);
 static int	relay_wsdec_return(struct conn *);
 static void	relay_fdec_lend(struct conn *);
 static int	relay_fdec_return(struct conn *);
@@ -309,23 +310,41 @@ relay_wsdec_lend(struct conn *c)
 	c->c_wsdec = d;
 }
 
+/*
+ * At the end of a callback, what the conn keeps of a decoder, cur (the
+ * worker's, or a copy of the conn's own): nothing if it is at rest, else
+ * its own copy, made now if cur is still the worker's.  NULL, with *lost
+ * set, if that copy cannot be made.
+ */
+static void *
+relay_dec_keep(void *cur, const void *worker, size_t size, int at_rest,
+    int *lost)
+{
+	void	*own;
+
+	*lost = 0;
+	if (at_rest) {
+		if (cur != worker)
+			free(cur);
+		return NULL;
+	}
+	if (cur != worker)
+		return cur;
+	if ((own = malloc(size)) == NULL) {
+		*lost = 1;
+		return NULL;
+	}
+	return memcpy(own, worker, size);
+}
+
 static int
 relay_wsdec_return(struct conn *c)
 {
-	struct ws_decoder *d = &c->c_worker->w_wsdec;
+	int	 lost;
 
-	if (ws_decoder_at_rest(c->c_wsdec)) {
-		if (c->c_wsdec != d)
-			free(c->c_wsdec);
-		c->c_wsdec = NULL;
-		return 0;
-	}
-	if (c->c_wsdec != d)
-		return 0;
-	if ((c->c_wsdec = malloc(sizeof(*d))) == NULL)
-		return -1;
-	memcpy(c->c_wsdec, d, sizeof(*d));
-	return 0;
+	c->c_wsdec = relay_dec_keep(c->c_wsdec, &c->c_worker->w_wsdec,
+	    sizeof(*c->c_wsdec), ws_decoder_at_rest(c->c_wsdec), &lost);
+	return lost ? -1 : 0;
 }
 
 static void
@@ -344,20 +363,11 @@ relay_fdec_lend(struct conn *c)
 static int
 relay_fdec_return(struct conn *c)
 {
-	struct framing_decoder *d = &c->c_worker->w_fdec;
+	int	 lost;
 
-	if (!framing_decoder_midmessage(c->c_fdec)) {
-		if (c->c_fdec != d)
-			free(c->c_fdec);
-		c->c_fdec = NULL;
-		return 0;
-	}
-	if (c->c_fdec != d)
-		return 0;
-	if ((c->c_fdec = malloc(sizeof(*d))) == NULL)
-		return -1;
-	memcpy(c->c_fdec, d, sizeof(*d));
-	return 0;
+	c->c_fdec = relay_dec_keep(c->c_fdec, &c->c_worker->w_fdec,
+	    sizeof(*c->c_fdec), !framing_decoder_midmessage(c->c_fdec), &lost);
+	return lost ? -1 : 0;
 }
 
 /* The client's input, in the OPEN and CLOSING states. */
