@@ -48,6 +48,7 @@ static void	conn_tls_plain(struct conn *);
 static void	conn_free(struct conn *);
 static void	conn_peer_name(char *, size_t, const struct sockaddr *, int);
 static void	conn_target(struct conn *, const char *, size_t);
+static char	*conn_reason_buf(struct conn *);
 
 static const char *const conn_state_names[] = {
 	"http", "open", "closing", "draining"
@@ -256,13 +257,20 @@ conn_client_flushed(struct conn *c)
  * printable.  Its buffer is allocated the first time, so a conn pays
  * for it only once it is closing; without memory the line says "".
  */
+static char *
+conn_reason_buf(struct conn *c)
+{
+	if (c->c_close_reason == NULL)
+		c->c_close_reason = malloc(CONN_REASON_LEN);
+	return c->c_close_reason;
+}
+
 void
 conn_reason(struct conn *c, const char *fmt, ...)
 {
 	va_list	 ap;
 
-	if (c->c_close_reason == NULL &&
-	    (c->c_close_reason = malloc(CONN_REASON_LEN)) == NULL)
+	if (conn_reason_buf(c) == NULL)
 		return;
 	va_start(ap, fmt);
 	(void)vsnprintf(c->c_close_reason, CONN_REASON_LEN, fmt, ap);
@@ -272,10 +280,8 @@ conn_reason(struct conn *c, const char *fmt, ...)
 void
 conn_reason_peer(struct conn *c, const void *s, size_t len)
 {
-	if (c->c_close_reason == NULL &&
-	    (c->c_close_reason = malloc(CONN_REASON_LEN)) == NULL)
-		return;
-	log_printable(c->c_close_reason, CONN_REASON_LEN, s, len);
+	if (conn_reason_buf(c) != NULL)
+		log_printable(c->c_close_reason, CONN_REASON_LEN, s, len);
 }
 
 /* The request-target for the log lines, printable, in a string its size. */
@@ -629,8 +635,7 @@ conn_abort(struct conn *c, const char *reason)
 	if (reason != NULL) {
 		if (c->c_close_by[0] == '\0')
 			c->c_close_by = "gateway";
-		conn_reason(c, "%s",
-		    reason);
+		conn_reason(c, "%s", reason);
 	}
 	conn_client_done(c);
 	conn_backend_done(c);
